@@ -1,0 +1,1 @@
+"""Prefect flows: orchestration only; every state change goes through workflow.services."""

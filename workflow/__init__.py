@@ -1,0 +1,1 @@
+"""planflow: an auditable workflow engine for provincial reform plans."""

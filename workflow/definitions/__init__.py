@@ -1,0 +1,1 @@
+"""Declarative plan and organisation files: parsing, validation and their typed specs."""

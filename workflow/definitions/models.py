@@ -1,0 +1,210 @@
+"""Typed specs of the YAML files in definitions/: the format agencies write and maintain.
+
+Two kinds of file, told apart by their `kind:` key: an organisation (the agency, its units,
+groups, people, calendar overrides) and a plan (its header and its task table).
+Cross-references (a unit named by a plan exists, ...) are checked in `checks.py`: these
+models only check each file on its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+from workflow.domain.roles import Role
+
+CODE_PATTERN = r"^[A-Z][A-Z0-9_-]*$"
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+TASK_CODE_PATTERN = r"^[A-Za-z0-9]+(\.[A-Za-z0-9]+)*$"
+
+
+class Spec(BaseModel):
+    """Strict base: unknown keys are mistakes (a misspelt key must not be silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+# ---------------------------------------------------------------- organisation
+
+
+class UnitSpec(Spec):
+    code: Annotated[str, Field(pattern=CODE_PATTERN, description="Short code, e.g. HCTH")]
+    name: NonEmpty
+    illustrative: bool = Field(
+        default=False, description="True when the seed does not name this unit and it was assumed"
+    )
+
+
+class GroupSpec(Spec):
+    code: Annotated[str, Field(pattern=CODE_PATTERN)]
+    name: NonEmpty
+    units: list[str] | Literal["all"] = Field(
+        description="Unit codes, or `all` for every unit of the organisation"
+    )
+
+
+class PersonSpec(Spec):
+    id: Annotated[str, Field(pattern=SLUG_PATTERN, description="Stable login-like id")]
+    name: NonEmpty
+    unit: str
+    roles: Annotated[list[Role], Field(min_length=1)]
+    illustrative: bool = False
+
+
+class DayNote(Spec):
+    date: dt.date
+    reason: NonEmpty
+
+
+class CalendarOverrides(Spec):
+    days_off: list[DayNote] = Field(default_factory=list, description="Extra days off")
+    working_days: list[DayNote] = Field(
+        default_factory=list, description="Extra working days (e.g. a swapped Saturday)"
+    )
+
+
+class OrganisationSpec(Spec):
+    kind: Literal["organisation"]
+    code: Annotated[str, Field(pattern=CODE_PATTERN)]
+    name: NonEmpty
+    province: NonEmpty
+    office_unit: str = Field(description="Code of the coordinating office (role office)")
+    units: Annotated[list[UnitSpec], Field(min_length=1)]
+    groups: list[GroupSpec] = Field(default_factory=list)
+    people: list[PersonSpec] = Field(default_factory=list)
+    calendar: CalendarOverrides = Field(default_factory=CalendarOverrides)
+    notes: str | None = None
+
+
+# ---------------------------------------------------------------- schedules
+
+
+class WithinYear(Spec):
+    """`Trong năm 2023`: due at the end of that year (or of the plan's period if earlier)."""
+
+    within_year: Annotated[int, Field(ge=1990, le=2100)]
+
+
+class Periodic(Spec):
+    """`Định kỳ`: one task per quarter, half-year or year of the plan's period."""
+
+    periodic: Literal["quarterly", "half_yearly", "yearly"]
+
+
+class ByDate(Spec):
+    """`Trước ngày 15/12/2023`."""
+
+    by: dt.date
+
+
+class PerSchedule(Spec):
+    """`Theo kế hoạch`: per a named schedule declared in the plan's `schedules`."""
+
+    per: Annotated[str, Field(pattern=SLUG_PATTERN)]
+
+
+ScheduleWord = Literal["continuous", "within_year"]
+
+SCHEDULE_FORMS = (
+    "continuous | within_year | {within_year: YEAR} | {periodic: quarterly|half_yearly|yearly}"
+    " | {by: YYYY-MM-DD} | {per: SCHEDULE_ID}"
+)
+
+
+def _schedule_form(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "word"
+    if isinstance(value, dict) and len(value) == 1:
+        key = next(iter(value))
+        return key if key in ("within_year", "periodic", "by", "per") else None
+    if isinstance(value, WithinYear | Periodic | ByDate | PerSchedule):
+        return {WithinYear: "within_year", Periodic: "periodic", ByDate: "by", PerSchedule: "per"}[
+            type(value)
+        ]
+    return None
+
+
+Schedule = Annotated[
+    Annotated[ScheduleWord, Tag("word")]
+    | Annotated[WithinYear, Tag("within_year")]
+    | Annotated[Periodic, Tag("periodic")]
+    | Annotated[ByDate, Tag("by")]
+    | Annotated[PerSchedule, Tag("per")],
+    Discriminator(
+        _schedule_form,
+        custom_error_type="schedule_form",
+        custom_error_message=f"a schedule is one of: {SCHEDULE_FORMS}",
+    ),
+]
+
+
+class NamedSchedule(Spec):
+    id: Annotated[str, Field(pattern=SLUG_PATTERN)]
+    title: NonEmpty
+    dates: list[dt.date] = Field(
+        default_factory=list,
+        description="One task per date; none: one task due at the end of the plan's period",
+    )
+
+
+# ---------------------------------------------------------------- plan
+
+
+class Period(Spec):
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Period:
+        if self.end < self.start:
+            raise ValueError(f"period ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class ReportDeadline(Spec):
+    title: NonEmpty = Field(description="e.g. Báo cáo 6 tháng")
+    due: dt.date
+    recipient: str | None = None
+
+
+class Section(Spec):
+    code: Annotated[str, Field(pattern=TASK_CODE_PATTERN)]
+    title: NonEmpty
+
+
+class TaskSpec(Spec):
+    code: Annotated[str, Field(pattern=TASK_CODE_PATTERN, description="e.g. A.IV.2.1")]
+    title: NonEmpty
+    category: str = Field(description="An index category code: see `planflow plans schema`")
+    lead_unit: str
+    cooperating_units: list[str] = Field(default_factory=list)
+    schedule: Schedule
+    schedule_text: str | None = Field(
+        default=None, description="The plan's own wording, e.g. `Trong năm 2023`"
+    )
+    deliverable: str | None = None
+    target: str | None = None
+
+
+class PlanSpec(Spec):
+    kind: Literal["plan"]
+    id: Annotated[str, Field(pattern=SLUG_PATTERN)]
+    organisation: str
+    title: NonEmpty
+    issuer: NonEmpty
+    number: str | None = Field(default=None, description="e.g. 105/KH-SKHĐT")
+    date: dt.date | None = None
+    legal_basis: list[NonEmpty] = Field(default_factory=list)
+    period: Period
+    purposes: list[NonEmpty] = Field(default_factory=list)
+    requirements: list[NonEmpty] = Field(default_factory=list)
+    report_deadlines: list[ReportDeadline] = Field(default_factory=list)
+    schedules: list[NamedSchedule] = Field(default_factory=list)
+    sections: list[Section] = Field(default_factory=list)
+    tasks: Annotated[list[TaskSpec], Field(min_length=1)]
+    notes: str | None = None

@@ -1,0 +1,1 @@
+"""Pure rules: no database, no Prefect, no logging. Tested without I/O."""

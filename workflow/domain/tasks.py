@@ -1,0 +1,52 @@
+"""The task as people see it (a read model), and the facts the rules need from it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from workflow.domain.lifecycle import OPEN_STATES, State, TaskFacts
+
+
+@dataclass(frozen=True, slots=True)
+class TaskView:
+    id: int
+    organisation: str
+    plan: str | None
+    kind: str
+    code: str
+    period: str
+    title: str
+    category: str | None
+    state: State
+    lead_unit: str
+    due_date: dt.date | None
+    version: int
+    submitted_by: str | None = None
+    returned_count: int = 0
+    cooperating_units: list[str] = field(default_factory=list)
+    schedule_text: str | None = None
+    deliverable: str | None = None
+    target: str | None = None
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+
+    def facts(self) -> TaskFacts:
+        return TaskFacts(self.id, self.organisation, self.lead_unit, self.state, self.submitted_by)
+
+    def is_overdue(self, today: dt.date) -> bool:
+        """Past its due date and not yet verified (verification is what "done" means)."""
+        return (
+            self.due_date is not None
+            and self.due_date < today
+            and self.state in OPEN_STATES - {State.VERIFIED}
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["state"] = str(self.state)
+        for key in ("due_date", "created_at", "updated_at"):
+            value = out[key]
+            out[key] = value.isoformat() if value is not None else None
+        return out

@@ -1,0 +1,1 @@
+"""The store layer: tables, engine and transactions, migrations, repositories."""

@@ -1,0 +1,164 @@
+"""Typed SQLAlchemy 2 mappings: the tables planflow keeps.
+
+Units and people are keyed by their organisation and code, so a task names its lead unit by
+code without a join. The audit table keeps its text exactly as hashed (`at` as ISO text,
+`data` as canonical JSON) so the chain verifies byte for byte on every backend.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    province: Mapped[str] = mapped_column(Text)
+    office_unit: Mapped[str] = mapped_column(String(40))
+    definition: Mapped[str] = mapped_column(Text, default="{}")  # the file as loaded (JSON)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class Unit(Base):
+    __tablename__ = "units"
+    organisation: Mapped[str] = mapped_column(
+        ForeignKey("organisations.code"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Person(Base):
+    __tablename__ = "people"
+    __table_args__ = (
+        ForeignKeyConstraint(["organisation", "unit"], ["units.organisation", "units.code"]),
+    )
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    organisation: Mapped[str] = mapped_column(ForeignKey("organisations.code"))
+    unit: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(Text)
+    illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PersonRole(Base):
+    __tablename__ = "person_roles"
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class Plan(Base):
+    __tablename__ = "plans"
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    organisation: Mapped[str] = mapped_column(ForeignKey("organisations.code"))
+    title: Mapped[str] = mapped_column(Text)
+    current_version: Mapped[int] = mapped_column(Integer)
+
+
+class PlanVersion(Base):
+    __tablename__ = "plan_versions"
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(Text)  # the file name it was loaded from
+    definition: Mapped[str] = mapped_column(Text)  # the validated spec, as JSON
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        ForeignKeyConstraint(["organisation", "lead_unit"], ["units.organisation", "units.code"]),
+        UniqueConstraint("plan_id", "code", "period", name="uq_tasks_plan_code_period"),
+        Index("ix_tasks_state_due", "state", "due_date"),
+        Index("ix_tasks_org_lead_state", "organisation", "lead_unit", "state"),
+        Index("ix_tasks_plan_state", "plan_id", "state"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    organisation: Mapped[str] = mapped_column(ForeignKey("organisations.code"))
+    plan_id: Mapped[str | None] = mapped_column(ForeignKey("plans.id"))
+    kind: Mapped[str] = mapped_column(String(20), default="plan")
+    code: Mapped[str] = mapped_column(String(60))
+    period: Mapped[str] = mapped_column(String(20), default="")  # '' or 2024Q1, 2024H2, ...
+    title: Mapped[str] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(40))
+    lead_unit: Mapped[str] = mapped_column(String(40))
+    cooperating_units: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of codes
+    schedule_text: Mapped[str | None] = mapped_column(Text)
+    deliverable: Mapped[str | None] = mapped_column(Text)
+    target: Mapped[str | None] = mapped_column(Text)
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    submitted_by: Mapped[str | None] = mapped_column(String(80))
+    returned_count: Mapped[int] = mapped_column(Integer, default=0)
+    since_plan_version: Mapped[int | None] = mapped_column(Integer)
+    removed_in_plan_version: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_task_seq", "task_id", "seq"),
+        Index("ix_audit_actor_at", "actor", "at"),
+        Index("ix_audit_plan_seq", "plan_id", "seq"),
+        Index("ix_audit_action_seq", "action", "seq"),
+        Index("ix_audit_unit_seq", "unit", "seq"),
+        Index("ix_audit_at", "at"),
+    )
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[str] = mapped_column(String(32))  # ISO 8601 UTC, microseconds, 'Z'
+    actor: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str | None] = mapped_column(String(20))
+    unit: Mapped[str | None] = mapped_column(String(40))
+    organisation: Mapped[str | None] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(200))
+    task_id: Mapped[int | None] = mapped_column(Integer)
+    plan_id: Mapped[str | None] = mapped_column(String(120))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str | None] = mapped_column(String(20))
+    data: Mapped[str] = mapped_column(Text)  # canonical JSON, exactly as hashed
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+organisations = Organisation.__table__
+units = Unit.__table__
+people = Person.__table__
+person_roles = PersonRole.__table__
+plans = Plan.__table__
+plan_versions = PlanVersion.__table__
+tasks = Task.__table__
+audit_log = AuditEntry.__table__
