@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, ProgrammingError
 
 from workflow.errors import Conflict, InvalidInput, StoreUnavailable
 
@@ -108,8 +108,14 @@ def _translated() -> Iterator[None]:
     """Turn driver failures a user can meet into typed errors (never a traceback)."""
     try:
         yield
-    except OperationalError as exc:
+    except (OperationalError, ProgrammingError) as exc:
         text = str(exc.orig).lower()
+        if "no such table" in text or ("relation" in text and "does not exist" in text):
+            raise StoreUnavailable(
+                "the database has no planflow schema yet; run 'planflow init' first"
+            ) from exc
+        if isinstance(exc, ProgrammingError):
+            raise
         if "locked" in text or "busy" in text:
             raise Conflict("the database is busy with another writer; try again") from exc
         if "deadlock" in text or "could not serialize" in text:

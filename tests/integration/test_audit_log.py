@@ -1,0 +1,177 @@
+"""The audit log on both backends: append-only triggers, tamper detection, anchor, query."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+
+import pytest
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
+
+from workflow import audit
+from workflow.definitions.models import OrganisationSpec
+from workflow.domain.lifecycle import Move
+from workflow.services import Context
+from workflow.services import audit_log as audit_service
+from workflow.services import tasks as svc
+from workflow.store.engine import reading
+
+P = "so-test."
+
+
+@pytest.fixture
+def busy_log(ctx: Context, agency: OrganisationSpec) -> Context:
+    """Ten tasks, each started and five submitted: 1 + 10 + 10 + 5 = 26 entries."""
+    ids = svc.create_tasks(
+        ctx, [svc.NewTask("SO-TEST", f"T.{i}", f"Nhiệm vụ {i}", "QLDT") for i in range(10)]
+    )
+    for i, task_id in enumerate(ids):
+        ctx.clock.advance(dt.timedelta(minutes=30))  # type: ignore[attr-defined]
+        svc.move(ctx, task_id, Move.START, P + "lan")
+        if i % 2:
+            svc.move(ctx, task_id, Move.SUBMIT, P + "hung", note=f"Kết quả {i}")
+    return ctx
+
+
+def drop_triggers(conn: Connection) -> None:
+    """What a database owner can do: remove the append-only protection."""
+    if conn.dialect.name == "sqlite":
+        conn.execute(text("DROP TRIGGER audit_log_no_update"))
+        conn.execute(text("DROP TRIGGER audit_log_no_delete"))
+    else:
+        conn.execute(text("DROP TRIGGER audit_log_no_update_delete ON audit_log"))
+
+
+def owner(ctx: Context, *statements: str, **params: object) -> None:
+    with ctx.engine.begin() as conn:
+        drop_triggers(conn)
+        for statement in statements:
+            conn.execute(text(statement), params)
+
+
+def verify(ctx: Context, anchor: tuple[int, str] | None = None) -> audit.Verification:
+    return audit_service.verify(ctx, anchor)
+
+
+def test_intact_log_verifies(busy_log: Context) -> None:
+    result = verify(busy_log)
+    assert (result.ok, result.checked, result.head_seq) == (True, 26, 26)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE audit_log SET actor = 'mallory' WHERE seq = 3", "DELETE FROM audit_log WHERE seq = 3"],
+)
+def test_the_database_refuses_update_and_delete(busy_log: Context, statement: str) -> None:
+    with pytest.raises(DBAPIError, match="append-only"), busy_log.engine.begin() as conn:
+        conn.execute(text(statement))
+    assert verify(busy_log).ok
+
+
+def test_emptying_the_table_is_refused(busy_log: Context) -> None:
+    # PostgreSQL has TRUNCATE (a statement trigger guards it); SQLite has an unqualified
+    # DELETE, whose truncate optimisation the row trigger disables.
+    postgres = busy_log.engine.dialect.name == "postgresql"
+    with pytest.raises(DBAPIError, match="append-only"), busy_log.engine.begin() as conn:
+        conn.execute(text("TRUNCATE audit_log" if postgres else "DELETE FROM audit_log"))
+    assert verify(busy_log).checked == 26
+
+
+def test_an_edited_entry_is_named(busy_log: Context) -> None:
+    owner(busy_log, "UPDATE audit_log SET actor = 'so-test.mai' WHERE seq = 12")
+    result = verify(busy_log)
+    assert (result.ok, result.first_bad_seq, result.checked) == (False, 12, 11)
+    assert "entry 12 was altered" in (result.problem or "")
+
+
+def test_an_edited_data_field_is_named(busy_log: Context) -> None:
+    owner(busy_log, "UPDATE audit_log SET data = :d WHERE seq = 14", d='{"note":"x","version":3}')
+    assert verify(busy_log).first_bad_seq == 14
+
+
+def test_a_deleted_entry_is_named(busy_log: Context) -> None:
+    owner(busy_log, "DELETE FROM audit_log WHERE seq = 9")
+    result = verify(busy_log)
+    assert (result.ok, result.first_bad_seq) == (False, 9)
+    assert "entry 9 is missing" in (result.problem or "")
+
+
+def test_an_inserted_entry_is_named(busy_log: Context) -> None:
+    # A forger who knows the algorithm: makes room after entry 19 and slips in an entry
+    # that links to 19 with a correct hash of its own. Entry 21 no longer links to it.
+    with reading(busy_log.engine) as conn:
+        [after] = audit.query(conn, audit.AuditFilter(after_seq=18, limit=1))
+    forged = dict(after, seq=20, actor="so-test.mallory", prev_hash=after["hash"])
+    forged["data"] = audit.canonical_json({"note": "forged"})
+    forged["hash"] = audit.entry_hash(forged)
+    owner(
+        busy_log,
+        "UPDATE audit_log SET seq = seq + 1000 WHERE seq >= 20",
+        "UPDATE audit_log SET seq = seq - 999 WHERE seq >= 1000",
+    )
+    with busy_log.engine.begin() as conn:
+        conn.execute(audit.audit_log.insert().values(**forged))
+    result = verify(busy_log)
+    assert (result.ok, result.first_bad_seq) == (False, 21)
+    assert "entry 21 does not link to entry 20" in (result.problem or "")
+
+
+def test_a_naively_inserted_entry_is_named(busy_log: Context) -> None:
+    with reading(busy_log.engine) as conn:
+        [last] = audit.query(conn, audit.AuditFilter(after_seq=25))
+    owner(busy_log)
+    with busy_log.engine.begin() as conn:
+        conn.execute(audit.audit_log.insert().values(**dict(
+            last, seq=27, actor="so-test.mallory", data="{}", prev_hash=last["hash"], hash="f" * 64
+        )))
+    result = verify(busy_log)
+    assert (result.ok, result.first_bad_seq) == (False, 27)
+
+
+def test_reordered_entries_are_named(busy_log: Context) -> None:
+    owner(
+        busy_log,
+        "UPDATE audit_log SET seq = -1 WHERE seq = 5",
+        "UPDATE audit_log SET seq = 5 WHERE seq = 6",
+        "UPDATE audit_log SET seq = 6 WHERE seq = -1",
+    )
+    assert verify(busy_log).first_bad_seq == 5
+
+
+def test_a_rewritten_chain_is_caught_by_the_anchor(busy_log: Context) -> None:
+    head = audit_service.anchor(busy_log)
+    anchor = audit_service.parse_anchor(head["anchor"])
+    assert verify(busy_log, anchor).ok
+    # The owner deletes the last entries: the chain itself still verifies...
+    owner(busy_log, "DELETE FROM audit_log WHERE seq > 20")
+    assert verify(busy_log).ok
+    # ...but not against the head published earlier.
+    result = verify(busy_log, anchor)
+    assert not result.ok and "anchor names entry 26" in (result.problem or "")
+
+
+def test_query_filters_and_paging(busy_log: Context) -> None:
+    with reading(busy_log.engine) as conn:
+        submits = audit.query(conn, audit.AuditFilter(action="submit"))
+        assert [e["actor"] for e in submits] == [P + "hung"] * 5
+        by_lan = audit.query(conn, audit.AuditFilter(actor=P + "lan"))
+        assert len(by_lan) == 10 and all(e["action"] == "start" for e in by_lan)
+        page = audit.query(conn, audit.AuditFilter(after_seq=10, limit=5))
+        assert [e["seq"] for e in page] == [11, 12, 13, 14, 15]
+        since = dt.datetime(2024, 3, 1, 5, 0, tzinfo=dt.UTC)  # the sixth half hour
+        late = audit.query(conn, audit.AuditFilter(since=since, action="start"))
+        assert [e["at"][11:16] for e in late] == ["05:00", "05:30", "06:00", "06:30", "07:00"]
+        assert audit.query(conn, audit.AuditFilter(unit="QLDT", action="submit")) == submits
+
+
+def test_export_round_trips_and_verifies(busy_log: Context) -> None:
+    out = io.StringIO()
+    assert audit_service.export(busy_log, "jsonl", out) == 26
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    rows = [dict(line, data=audit.canonical_json(line["data"])) for line in lines]
+    assert audit.verify(rows).ok  # an export can be verified away from the database
+    csv_out = io.StringIO()
+    assert audit_service.export(busy_log, "csv", csv_out) == 26
+    assert csv_out.getvalue().splitlines()[0].startswith("seq,at,actor,role")

@@ -1,0 +1,164 @@
+"""Moves through the service layer on SQLite and PostgreSQL: state, version, audit, atomicity."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from workflow import audit
+from workflow.definitions.models import OrganisationSpec
+from workflow.domain.lifecycle import Move, State
+from workflow.errors import Conflict, InvalidInput, MoveNotAllowed, NotFound, PermissionDenied
+from workflow.services import Context
+from workflow.services import tasks as svc
+from workflow.store.engine import reading
+from workflow.store.tables import audit_log, tasks
+
+P = "so-test."
+
+
+def new_task(ctx: Context, code: str = "A.1", lead: str = "QLDT", **kw: object) -> int:
+    [task_id] = svc.create_tasks(
+        ctx,
+        [svc.NewTask("SO-TEST", code, f"Nhiệm vụ {code}", lead, due_date=dt.date(2024, 3, 31), **kw)],  # type: ignore[arg-type]
+    )
+    return task_id
+
+
+def entries(ctx: Context) -> int:
+    with reading(ctx.engine) as conn:
+        return int(conn.execute(select(func.count()).select_from(audit_log)).scalar_one())
+
+
+def test_a_task_lives_its_whole_life_with_an_entry_per_move(ctx: Context, agency: OrganisationSpec) -> None:
+    task_id = new_task(ctx)
+    steps = [
+        (Move.START, P + "lan", None, State.IN_PROGRESS),
+        (Move.SUBMIT, P + "lan", "Báo cáo quý I", State.SUBMITTED),
+        (Move.RETURN, P + "office1", "Thiếu phụ lục số liệu", State.IN_PROGRESS),
+        (Move.SUBMIT, P + "hung", "Báo cáo quý I, bổ sung phụ lục", State.SUBMITTED),
+        (Move.VERIFY, P + "office1", None, State.VERIFIED),
+        (Move.CLOSE, P + "leader", None, State.CLOSED),
+    ]
+    for version, (move, who, note, state) in enumerate(steps, start=2):
+        ctx.clock.advance(dt.timedelta(hours=1))  # type: ignore[attr-defined]
+        task = svc.move(ctx, task_id, move, who, note=note)
+        assert (task.state, task.version) == (state, version)
+    final = svc.get_task(ctx, task_id)
+    assert final.returned_count == 1
+    assert final.submitted_by == P + "hung"
+    history = svc.history(ctx, task_id)
+    assert [h["action"] for h in history] == ["task.create"] + [s[0].value for s in steps]
+    assert [h["to_state"] for h in history[1:]] == [s[3].value for s in steps]
+    assert [h["actor"] for h in history[1:]] == [s[1] for s in steps]
+    assert history[3]["data"]["note"] == "Thiếu phụ lục số liệu"
+    assert history[3]["role"] == "office" and history[3]["unit"] == "VP"
+    assert history[1]["at"] == "2024-03-01T03:00:00.000000Z"  # 10:00 in Vietnam, stored UTC
+    with reading(ctx.engine) as conn:
+        assert audit.verify(audit.iter_raw(conn)).ok
+
+
+@pytest.mark.parametrize(
+    ("move", "who", "error"),
+    [
+        (Move.VERIFY, P + "office1", MoveNotAllowed),  # not submitted yet
+        (Move.START, P + "mai", PermissionDenied),  # not the lead unit
+        (Move.START, P + "auditor", PermissionDenied),
+        (Move.START, "nobody", NotFound),
+    ],
+)
+def test_a_refused_move_writes_nothing(
+    ctx: Context, agency: OrganisationSpec, move: Move, who: str, error: type[Exception]
+) -> None:
+    task_id = new_task(ctx)
+    before = entries(ctx)
+    with pytest.raises(error):
+        svc.move(ctx, task_id, move, who)
+    assert svc.get_task(ctx, task_id).version == 1
+    assert svc.get_task(ctx, task_id).state is State.ASSIGNED
+    assert entries(ctx) == before
+
+
+def test_submit_without_a_note_is_invalid_input(ctx: Context, agency: OrganisationSpec) -> None:
+    task_id = new_task(ctx)
+    svc.move(ctx, task_id, Move.START, P + "lan")
+    with pytest.raises(InvalidInput, match="submit needs --note"):
+        svc.move(ctx, task_id, Move.SUBMIT, P + "lan", note="  ")
+    assert svc.get_task(ctx, task_id).state is State.IN_PROGRESS
+
+
+def test_reassign_moves_the_task_to_another_unit(ctx: Context, agency: OrganisationSpec) -> None:
+    task_id = new_task(ctx)
+    svc.move(ctx, task_id, Move.START, P + "lan")
+    with pytest.raises(NotFound, match="unit 'XYZ' does not exist"):
+        svc.move(ctx, task_id, Move.REASSIGN, P + "office2", note="x", to_unit="XYZ")
+    task = svc.move(ctx, task_id, Move.REASSIGN, P + "office2", note="Đúng chức năng", to_unit="DKKD")
+    assert (task.state, task.lead_unit) == (State.ASSIGNED, "DKKD")
+    with pytest.raises(PermissionDenied):
+        svc.move(ctx, task_id, Move.START, P + "lan")  # QLDT no longer leads it
+    assert svc.move(ctx, task_id, Move.START, P + "mai").state is State.IN_PROGRESS
+    [entry] = [h for h in svc.history(ctx, task_id) if h["action"] == "reassign"]
+    assert entry["data"]["from_unit"] == "QLDT" and entry["data"]["to_unit"] == "DKKD"
+
+
+def test_a_stale_version_is_a_conflict_and_writes_nothing(ctx: Context, agency: OrganisationSpec) -> None:
+    task_id = new_task(ctx)
+    svc.move(ctx, task_id, Move.START, P + "lan", expected_version=1)
+    before = entries(ctx)
+    with pytest.raises(Conflict, match="you saw version 1, it is now version 2, in_progress"):
+        svc.move(ctx, task_id, Move.SUBMIT, P + "lan", note="x", expected_version=1)
+    assert entries(ctx) == before and svc.get_task(ctx, task_id).version == 2
+
+
+def test_a_failing_audit_append_rolls_the_move_back(
+    ctx: Context, agency: OrganisationSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    task_id = new_task(ctx)
+    before = entries(ctx)
+
+    def broken_append(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full while appending")
+
+    monkeypatch.setattr(audit, "append", broken_append)
+    with pytest.raises(RuntimeError):
+        svc.move(ctx, task_id, Move.START, P + "lan")
+    monkeypatch.undo()
+    task = svc.get_task(ctx, task_id)
+    assert (task.state, task.version) == (State.ASSIGNED, 1)
+    assert entries(ctx) == before
+
+
+def test_people_of_another_agency_cannot_act(ctx: Context, agency: OrganisationSpec) -> None:
+    from tests.conftest import small_agency
+    from workflow.services import organisations
+
+    organisations.upsert_organisation(ctx, small_agency("SO-KHAC"))
+    task_id = new_task(ctx)
+    svc.move(ctx, task_id, Move.START, P + "lan")
+    svc.move(ctx, task_id, Move.SUBMIT, P + "lan", note="xong")
+    with pytest.raises(PermissionDenied, match="belongs to SO-KHAC"):
+        svc.move(ctx, task_id, Move.VERIFY, "so-khac.office1")
+
+
+def test_listing_filters(ctx: Context, agency: OrganisationSpec) -> None:
+    from workflow.store.repo import TaskFilter
+
+    a = new_task(ctx, "A.1")
+    b = new_task(ctx, "A.2", lead="DKKD")
+    svc.move(ctx, b, Move.START, P + "mai")
+    assert [t.id for t in svc.list_tasks(ctx, TaskFilter(unit="DKKD"))] == [b]
+    assert [t.id for t in svc.list_tasks(ctx, TaskFilter(state=State.ASSIGNED))] == [a]
+    overdue = svc.list_tasks(ctx, TaskFilter(overdue_on=dt.date(2024, 4, 1)))
+    assert {t.id for t in overdue} == {a, b}
+    assert svc.list_tasks(ctx, TaskFilter(overdue_on=dt.date(2024, 3, 31))) == []
+
+
+def test_task_rows_keep_their_version_column_in_step(ctx: Context, agency: OrganisationSpec) -> None:
+    task_id = new_task(ctx)
+    svc.move(ctx, task_id, Move.START, P + "lan")
+    with reading(ctx.engine) as conn:
+        version = conn.execute(select(tasks.c.version).where(tasks.c.id == task_id)).scalar_one()
+        last = audit.query(conn, audit.AuditFilter(task_id=task_id))[-1]
+    assert version == 2 and last["data"]["version"] == 2

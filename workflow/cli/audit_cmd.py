@@ -1,0 +1,140 @@
+"""`planflow audit ...`: query, verify, anchor and export the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from typing import Annotated
+
+import typer
+
+from workflow import audit
+from workflow.cli.output import Format, render_object, render_rows, to_json
+from workflow.cli.runtime import FormatOpt, context, parse_instant
+from workflow.cli.tasks_cmd import parse_format
+from workflow.clock import LOCAL_TZ
+from workflow.errors import InvalidInput
+from workflow.services import audit_log
+
+app = typer.Typer(help="Query, verify and export the audit log.", no_args_is_help=True)
+
+COLUMNS = ["seq", "at", "actor", "role", "unit", "action", "subject", "from_state", "to_state", "data"]
+
+
+def _bound(raw: str | None, what: str, *, end: bool) -> dt.datetime | None:
+    """A date means the whole day in Vietnam time: --since its start, --until its end."""
+    if raw is None:
+        return None
+    value = parse_instant(raw, what)
+    if end and len(raw.strip()) == 10:  # YYYY-MM-DD: include that whole day
+        value += dt.timedelta(days=1)
+    return value
+
+
+@app.command("query")
+def query(
+    task: Annotated[int | None, typer.Option(help="Entries about this task id.")] = None,
+    plan: Annotated[str | None, typer.Option(help="Entries about this plan id.")] = None,
+    unit: Annotated[str | None, typer.Option(help="Entries by people of this unit.")] = None,
+    actor: Annotated[str | None, typer.Option(help="Entries by this person.")] = None,
+    action: Annotated[
+        str | None, typer.Option(help="This action only (start, submit, task.create, ...).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="From this date or time (Vietnam time unless given).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Up to this date (inclusive) or time (exclusive).")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most N entries.")] = None,
+    after: Annotated[
+        int | None, typer.Option(min=0, help="Only entries after this seq (paging).")
+    ] = None,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Audit entries matching every filter, oldest first."""
+    out = parse_format(fmt)
+    where = audit.AuditFilter(
+        task_id=task,
+        plan_id=plan,
+        unit=unit,
+        actor=actor,
+        action=action,
+        since=_bound(since, "--since", end=False),
+        until=_bound(until, "--until", end=True),
+        after_seq=after,
+        limit=limit,
+    )
+    rows = audit_log.query(context(), where)
+    if out is Format.TABLE:
+        for row in rows:
+            row["at"] = _local(row["at"])
+    render_rows(rows, out, COLUMNS, widths={"data": 60, "subject": 30})
+
+
+def _local(stamp: str) -> str:
+    when = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(LOCAL_TZ)
+    return when.strftime("%Y-%m-%d %H:%M:%S")
+
+
+@app.command("verify")
+def verify(
+    fmt: FormatOpt = "table",
+    anchor: Annotated[
+        str | None,
+        typer.Option(help="SEQ:HASH printed earlier by 'planflow audit anchor' and kept outside."),
+    ] = None,
+) -> None:
+    """Recompute the hash chain. Exit 0 if intact, 6 naming the first entry that is not."""
+    out = parse_format(fmt, (Format.TABLE, Format.JSON))
+    result = audit_log.verify(context(), audit_log.parse_anchor(anchor) if anchor else None)
+    if out is Format.JSON:
+        payload = {k: v for k, v in result.as_json().items()}
+        sys.stdout.write(to_json(payload) + "\n")
+    elif result.ok:
+        typer.echo(f"audit log intact: {result.checked} entries checked" + (
+            f", head {result.head_seq}:{result.head_hash}" if result.head_seq else ""
+        ))
+    else:
+        typer.echo(
+            f"audit log BROKEN at entry {result.first_bad_seq}: {result.problem} "
+            f"({result.checked} entries checked before it)"
+        )
+    if not result.ok:
+        raise typer.Exit(6)
+
+
+@app.command("anchor")
+def anchor(fmt: FormatOpt = "table") -> None:
+    """Print the chain's head (SEQ:HASH) to publish or sign outside the database."""
+    out = parse_format(fmt, (Format.TABLE, Format.JSON))
+    head = audit_log.anchor(context())
+    if out is Format.JSON:
+        render_object(head, out)
+    elif head["ok"] and head["anchor"]:
+        typer.echo(head["anchor"])
+    elif head["ok"]:
+        raise InvalidInput("the audit log is empty: there is nothing to anchor yet")
+    if not head["ok"]:
+        if out is not Format.JSON:
+            typer.echo(f"audit log BROKEN: {head['problem']}; no anchor printed")
+        raise typer.Exit(6)
+
+
+@app.command("export")
+def export(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="jsonl or csv")] = "jsonl",
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Export every entry, oldest first, exactly as hashed."""
+    if fmt not in ("jsonl", "csv"):
+        raise InvalidInput(f"--format {fmt!r} is not known; use jsonl or csv")
+    ctx = context()
+    if output is None:
+        audit_log.export(ctx, fmt, sys.stdout)  # type: ignore[arg-type]
+        return
+    with open(output, "w", encoding="utf-8", newline="") as handle:
+        count = audit_log.export(ctx, fmt, handle)  # type: ignore[arg-type]
+    typer.echo(f"exported {count} entries to {output}", err=True)

@@ -1,0 +1,112 @@
+"""`planflow`: the console entry point. Every failure a user can cause ends in one line on
+stderr and a documented exit code (see workflow.errors); a traceback means a bug (exit 1).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+import typer
+from typer import Abort
+
+try:  # Typer >= 0.20 carries its own copy of click
+    from typer._click.exceptions import ClickException, UsageError
+except ImportError:  # pragma: no cover - older Typer on plain click
+    from click import ClickException, UsageError  # type: ignore[assignment]
+
+from workflow import logs
+from workflow.cli import audit_cmd, init_cmd, tasks_cmd
+from workflow.cli.runtime import RUNTIME
+from workflow.errors import PlanflowError
+
+app = typer.Typer(
+    name="planflow",
+    help="Auditable workflow engine for provincial reform plans.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(
+    db: str | None = typer.Option(
+        None,
+        "--db",
+        envvar="PLANFLOW_DB",
+        help="Database URL (sqlite:///FILE, postgresql://USER@HOST/DB). "
+        "Default: planflow.db in the working directory. May be given anywhere on the line.",
+    ),
+    log_json: bool = typer.Option(False, "--log-json", help="Log JSON lines to stderr."),
+) -> None:
+    RUNTIME.db = RUNTIME.db or db  # a hoisted --db beats PLANFLOW_DB
+    RUNTIME.log_json = log_json or RUNTIME.log_json
+    logs.configure(json_lines=RUNTIME.log_json)
+
+
+init_cmd.register(app)
+app.add_typer(tasks_cmd.app, name="tasks")
+app.add_typer(audit_cmd.app, name="audit")
+
+
+def _hoist_global_options(argv: list[str]) -> list[str]:
+    """Accept --db and --log-json after the subcommand too (`planflow tasks list --db X`)."""
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        if arg == "--db" and i + 1 < len(argv):
+            RUNTIME.db = argv[i + 1]
+            i += 2
+            continue
+        if arg.startswith("--db="):
+            RUNTIME.db = arg.split("=", 1)[1]
+        elif arg == "--log-json":
+            RUNTIME.log_json = True
+        else:
+            rest.append(arg)
+        i += 1
+    return rest
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code (tests call this in-process)."""
+    RUNTIME.db, RUNTIME.log_json = None, False
+    args = _hoist_global_options(list(sys.argv[1:] if argv is None else argv))
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args, prog_name="planflow", standalone_mode=False)
+    except PlanflowError as exc:
+        _fail(str(exc))
+        return exc.exit_code
+    except UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        _fail(exc.format_message() + hint)
+        return 2
+    except ClickException as exc:
+        _fail(exc.format_message())
+        return exc.exit_code
+    except Abort:
+        _fail("aborted")
+        return 130
+    except Exception as exc:  # a bug: say so plainly; the traceback only on request
+        if os.environ.get("PLANFLOW_DEBUG"):
+            traceback.print_exc()
+        _fail(f"internal error (a bug, please report it): {type(exc).__name__}: {exc}")
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+def _fail(message: str) -> None:
+    sys.stderr.write(f"planflow: error: {message.strip()}\n")
+    sys.stderr.flush()
+
+
+def main() -> None:
+    sys.exit(run())
