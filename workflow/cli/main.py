@@ -18,7 +18,7 @@ except ImportError:  # pragma: no cover - older Typer on plain click
     from click import ClickException, UsageError  # type: ignore[assignment]
 
 from workflow import logs
-from workflow.cli import audit_cmd, init_cmd, tasks_cmd
+from workflow.cli import audit_cmd, demo_cmd, init_cmd, plans_cmd, tasks_cmd
 from workflow.cli.runtime import RUNTIME
 from workflow.errors import PlanflowError
 
@@ -48,8 +48,12 @@ def _root(
 
 
 init_cmd.register(app)
+demo_cmd.register(app)
 app.add_typer(tasks_cmd.app, name="tasks")
 app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(plans_cmd.plans_app, name="plans")
+app.add_typer(plans_cmd.orgs_app, name="orgs")
+app.add_typer(plans_cmd.lifecycle_app, name="lifecycle")
 
 
 def _hoist_global_options(argv: list[str]) -> list[str]:

@@ -122,7 +122,6 @@ class Task(Base):
     submitted_by: Mapped[str | None] = mapped_column(String(80))
     returned_count: Mapped[int] = mapped_column(Integer, default=0)
     since_plan_version: Mapped[int | None] = mapped_column(Integer)
-    removed_in_plan_version: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 

@@ -125,7 +125,6 @@ def upgrade() -> None:
         sa.Column("submitted_by", sa.String(80), nullable=True),
         sa.Column("returned_count", sa.Integer, nullable=False),
         sa.Column("since_plan_version", sa.Integer, nullable=True),
-        sa.Column("removed_in_plan_version", sa.Integer, nullable=True),
         sa.Column("created_at", _TZ, nullable=False),
         sa.Column("updated_at", _TZ, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_tasks"),
