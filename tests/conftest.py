@@ -146,13 +146,48 @@ def small_agency(code: str = "SO-TEST") -> OrganisationSpec:
                 {"code": "BGD", "name": "Ban Giám đốc"},
             ],
             "people": [
-                {"id": f"{code.lower()}.lan", "name": "Trần Thị Lan", "unit": "QLDT", "roles": ["staff"]},
-                {"id": f"{code.lower()}.hung", "name": "Lê Văn Hùng", "unit": "QLDT", "roles": ["unit_head"]},
-                {"id": f"{code.lower()}.mai", "name": "Phạm Thị Mai", "unit": "DKKD", "roles": ["staff"]},
-                {"id": f"{code.lower()}.office1", "name": "Nguyễn Văn An", "unit": "VP", "roles": ["office", "staff"]},
-                {"id": f"{code.lower()}.office2", "name": "Hoàng Thị Bình", "unit": "VP", "roles": ["office"]},
-                {"id": f"{code.lower()}.leader", "name": "Võ Văn Cường", "unit": "BGD", "roles": ["leader"]},
-                {"id": f"{code.lower()}.auditor", "name": "Đặng Thị Dung", "unit": "VP", "roles": ["auditor"]},
+                {
+                    "id": f"{code.lower()}.lan",
+                    "name": "Trần Thị Lan",
+                    "unit": "QLDT",
+                    "roles": ["staff"],
+                },
+                {
+                    "id": f"{code.lower()}.hung",
+                    "name": "Lê Văn Hùng",
+                    "unit": "QLDT",
+                    "roles": ["unit_head"],
+                },
+                {
+                    "id": f"{code.lower()}.mai",
+                    "name": "Phạm Thị Mai",
+                    "unit": "DKKD",
+                    "roles": ["staff"],
+                },
+                {
+                    "id": f"{code.lower()}.office1",
+                    "name": "Nguyễn Văn An",
+                    "unit": "VP",
+                    "roles": ["office", "staff"],
+                },
+                {
+                    "id": f"{code.lower()}.office2",
+                    "name": "Hoàng Thị Bình",
+                    "unit": "VP",
+                    "roles": ["office"],
+                },
+                {
+                    "id": f"{code.lower()}.leader",
+                    "name": "Võ Văn Cường",
+                    "unit": "BGD",
+                    "roles": ["leader"],
+                },
+                {
+                    "id": f"{code.lower()}.auditor",
+                    "name": "Đặng Thị Dung",
+                    "unit": "VP",
+                    "roles": ["auditor"],
+                },
             ],
         }
     )

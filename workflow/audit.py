@@ -98,7 +98,9 @@ def append(conn: Connection, record: Record, at: dt.datetime) -> dict[str, Any]:
     return append_many(conn, [record], at)[0]
 
 
-def append_many(conn: Connection, records: Sequence[Record], at: dt.datetime) -> list[dict[str, Any]]:
+def append_many(
+    conn: Connection, records: Sequence[Record], at: dt.datetime
+) -> list[dict[str, Any]]:
     """Append entries in order under one lock and one multi-row INSERT."""
     if not records:
         return []
@@ -216,7 +218,9 @@ class Verification:
         }
 
 
-def verify(entries: Iterable[Mapping[str, Any]], anchor: tuple[int, str] | None = None) -> Verification:
+def verify(
+    entries: Iterable[Mapping[str, Any]], anchor: tuple[int, str] | None = None
+) -> Verification:
     """Recompute the chain and name the first entry that does not match.
 
     A deleted entry shows as a gap in seq, an edited one as a hash that no longer matches
@@ -236,7 +240,10 @@ def verify(entries: Iterable[Mapping[str, Any]], anchor: tuple[int, str] | None 
                     else f"entries {expected_seq} to {seq - 1} are missing"
                 )
                 return Verification(
-                    False, checked, expected_seq, f"{missing}: entry {seq} follows entry {expected_seq - 1}"
+                    False,
+                    checked,
+                    expected_seq,
+                    f"{missing}: entry {seq} follows entry {expected_seq - 1}",
                 )
             return Verification(
                 False, checked, seq, f"entry {seq} is out of order: expected entry {expected_seq}"
@@ -265,8 +272,9 @@ def verify(entries: Iterable[Mapping[str, Any]], anchor: tuple[int, str] | None 
                     False,
                     checked,
                     seq,
-                    f"entry {seq} does not match the anchor: the chain hashes to {row['hash'][:12]}…, "
-                    f"the anchor says {anchor[1][:12]}… (the log was rewritten)",
+                    f"entry {seq} does not match the anchor: the chain hashes to "
+                    f"{row['hash'][:12]}…, the anchor says {anchor[1][:12]}… "
+                    "(the log was rewritten)",
                 )
             anchor_seen = True
         prev, expected_seq, checked = row["hash"], seq + 1, checked + 1
@@ -279,7 +287,9 @@ def verify(entries: Iterable[Mapping[str, Any]], anchor: tuple[int, str] | None 
             f"the log ends at entry {checked} but the anchor names entry {anchor[0]}: "
             "entries were removed from the end",
         )
-    return Verification(True, checked, head_seq=checked or None, head_hash=prev if checked else None)
+    return Verification(
+        True, checked, head_seq=checked or None, head_hash=prev if checked else None
+    )
 
 
 # ------------------------------------------------------------------ export

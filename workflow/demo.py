@@ -101,7 +101,9 @@ def run_demo(ctx: Context, definitions: Path, seed: int = 2024) -> DemoSummary:
     casts = {code: _Cast(spec) for code, (spec, _) in found.organisations.items()}
     summary = DemoSummary(database=ctx.engine.url.render_as_string(hide_password=True))
     rng = random.Random(seed)
-    open_tasks = [t for t in task_service.list_tasks(ctx, TaskFilter()) if t.state is not State.CLOSED]
+    open_tasks = [
+        t for t in task_service.list_tasks(ctx, TaskFilter()) if t.state is not State.CLOSED
+    ]
     rng.shuffle(open_tasks)
     worked = open_tasks[: max(1, len(open_tasks) * 2 // 3)]
     step = dt.timedelta(days=QUARTER_DAYS) / (len(worked) * 2 + 1)
@@ -110,7 +112,9 @@ def run_demo(ctx: Context, definitions: Path, seed: int = 2024) -> DemoSummary:
         _work_on(ctx, task, casts[task.organisation], rng, summary)
     # A four-eyes attempt the engine must refuse: the submitter tries to verify.
     for task in task_service.list_tasks(ctx, TaskFilter(state=State.SUBMITTED)):
-        if task.submitted_by and any(p.id == task.submitted_by for p in casts[task.organisation].office):
+        if task.submitted_by and any(
+            p.id == task.submitted_by for p in casts[task.organisation].office
+        ):
             _try(ctx, task, Move.VERIFY, task.submitted_by, summary)
             break
     final = task_service.list_tasks(ctx, TaskFilter())
@@ -125,8 +129,15 @@ def run_demo(ctx: Context, definitions: Path, seed: int = 2024) -> DemoSummary:
     return summary
 
 
-def _try(ctx: Context, task: TaskView, move: Move, who: str | None, summary: DemoSummary,
-         note: str | None = None, to_unit: str | None = None) -> TaskView | None:
+def _try(
+    ctx: Context,
+    task: TaskView,
+    move: Move,
+    who: str | None,
+    summary: DemoSummary,
+    note: str | None = None,
+    to_unit: str | None = None,
+) -> TaskView | None:
     if who is None:
         return None
     try:
@@ -139,13 +150,22 @@ def _try(ctx: Context, task: TaskView, move: Move, who: str | None, summary: Dem
     return done
 
 
-def _work_on(ctx: Context, task: TaskView, cast: _Cast, rng: random.Random, summary: DemoSummary) -> None:
+def _work_on(
+    ctx: Context, task: TaskView, cast: _Cast, rng: random.Random, summary: DemoSummary
+) -> None:
     clock = ctx.clock
     assert isinstance(clock, FixedClock)
     if rng.random() < 0.06:  # the office gives the task to the unit that should lead it
         others = [u for u in cast.by_unit if u != task.lead_unit]
-        moved = _try(ctx, task, Move.REASSIGN, cast.officer(rng), summary,
-                     note="Giao lại cho đơn vị đúng chức năng", to_unit=rng.choice(others))
+        moved = _try(
+            ctx,
+            task,
+            Move.REASSIGN,
+            cast.officer(rng),
+            summary,
+            note="Giao lại cho đơn vị đúng chức năng",
+            to_unit=rng.choice(others),
+        )
         task = moved or task
     current = _try(ctx, task, Move.START, cast.member(task.lead_unit, rng), summary)
     if current is None or rng.random() < 0.2:
@@ -156,13 +176,20 @@ def _work_on(ctx: Context, task: TaskView, cast: _Cast, rng: random.Random, summ
     if current is None:
         return
     if rng.random() < 0.3:  # returned for rework once, then resubmitted
-        current = _try(ctx, current, Move.RETURN, cast.officer(rng), summary,
-                       note=rng.choice(RETURN_REASONS))
+        current = _try(
+            ctx, current, Move.RETURN, cast.officer(rng), summary, note=rng.choice(RETURN_REASONS)
+        )
         if current is None or rng.random() < 0.3:
             return
         clock.advance(dt.timedelta(days=rng.randint(1, 3)))
-        current = _try(ctx, current, Move.SUBMIT, cast.member(current.lead_unit, rng), summary,
-                       note="Đã bổ sung theo yêu cầu")
+        current = _try(
+            ctx,
+            current,
+            Move.SUBMIT,
+            cast.member(current.lead_unit, rng),
+            summary,
+            note="Đã bổ sung theo yêu cầu",
+        )
         if current is None:
             return
     if rng.random() < 0.15:

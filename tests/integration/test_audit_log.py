@@ -123,9 +123,18 @@ def test_a_naively_inserted_entry_is_named(busy_log: Context) -> None:
         [last] = audit.query(conn, audit.AuditFilter(after_seq=25))
     owner(busy_log)
     with busy_log.engine.begin() as conn:
-        conn.execute(audit.audit_log.insert().values(**dict(
-            last, seq=27, actor="so-test.mallory", data="{}", prev_hash=last["hash"], hash="f" * 64
-        )))
+        conn.execute(
+            audit.audit_log.insert().values(
+                **dict(
+                    last,
+                    seq=27,
+                    actor="so-test.mallory",
+                    data="{}",
+                    prev_hash=last["hash"],
+                    hash="f" * 64,
+                )
+            )
+        )
     result = verify(busy_log)
     assert (result.ok, result.first_bad_seq) == (False, 27)
 

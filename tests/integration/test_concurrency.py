@@ -68,7 +68,9 @@ def test_without_a_version_late_comers_are_refused_and_nothing_is_written(
         assert len(audit.query(conn, audit.AuditFilter(task_id=task_id, action="start"))) == 1
 
 
-def test_many_writers_on_many_tasks_never_fork_the_chain(ctx: Context, agency: OrganisationSpec) -> None:
+def test_many_writers_on_many_tasks_never_fork_the_chain(
+    ctx: Context, agency: OrganisationSpec
+) -> None:
     ids = svc.create_tasks(
         ctx, [svc.NewTask("SO-TEST", f"T.{i}", f"Nhiệm vụ {i}", "QLDT") for i in range(WORKERS * 3)]
     )

@@ -22,7 +22,11 @@ P = "so-test."
 def new_task(ctx: Context, code: str = "A.1", lead: str = "QLDT", **kw: object) -> int:
     [task_id] = svc.create_tasks(
         ctx,
-        [svc.NewTask("SO-TEST", code, f"Nhiệm vụ {code}", lead, due_date=dt.date(2024, 3, 31), **kw)],  # type: ignore[arg-type]
+        [
+            svc.NewTask(
+                "SO-TEST", code, f"Nhiệm vụ {code}", lead, due_date=dt.date(2024, 3, 31), **kw
+            )
+        ],  # type: ignore[arg-type]
     )
     return task_id
 
@@ -32,7 +36,9 @@ def entries(ctx: Context) -> int:
         return int(conn.execute(select(func.count()).select_from(audit_log)).scalar_one())
 
 
-def test_a_task_lives_its_whole_life_with_an_entry_per_move(ctx: Context, agency: OrganisationSpec) -> None:
+def test_a_task_lives_its_whole_life_with_an_entry_per_move(
+    ctx: Context, agency: OrganisationSpec
+) -> None:
     task_id = new_task(ctx)
     steps = [
         (Move.START, P + "lan", None, State.IN_PROGRESS),
@@ -94,7 +100,9 @@ def test_reassign_moves_the_task_to_another_unit(ctx: Context, agency: Organisat
     svc.move(ctx, task_id, Move.START, P + "lan")
     with pytest.raises(NotFound, match="unit 'XYZ' does not exist"):
         svc.move(ctx, task_id, Move.REASSIGN, P + "office2", note="x", to_unit="XYZ")
-    task = svc.move(ctx, task_id, Move.REASSIGN, P + "office2", note="Đúng chức năng", to_unit="DKKD")
+    task = svc.move(
+        ctx, task_id, Move.REASSIGN, P + "office2", note="Đúng chức năng", to_unit="DKKD"
+    )
     assert (task.state, task.lead_unit) == (State.ASSIGNED, "DKKD")
     with pytest.raises(PermissionDenied):
         svc.move(ctx, task_id, Move.START, P + "lan")  # QLDT no longer leads it
@@ -103,7 +111,9 @@ def test_reassign_moves_the_task_to_another_unit(ctx: Context, agency: Organisat
     assert entry["data"]["from_unit"] == "QLDT" and entry["data"]["to_unit"] == "DKKD"
 
 
-def test_a_stale_version_is_a_conflict_and_writes_nothing(ctx: Context, agency: OrganisationSpec) -> None:
+def test_a_stale_version_is_a_conflict_and_writes_nothing(
+    ctx: Context, agency: OrganisationSpec
+) -> None:
     task_id = new_task(ctx)
     svc.move(ctx, task_id, Move.START, P + "lan", expected_version=1)
     before = entries(ctx)
@@ -155,7 +165,9 @@ def test_listing_filters(ctx: Context, agency: OrganisationSpec) -> None:
     assert svc.list_tasks(ctx, TaskFilter(overdue_on=dt.date(2024, 3, 31))) == []
 
 
-def test_task_rows_keep_their_version_column_in_step(ctx: Context, agency: OrganisationSpec) -> None:
+def test_task_rows_keep_their_version_column_in_step(
+    ctx: Context, agency: OrganisationSpec
+) -> None:
     task_id = new_task(ctx)
     svc.move(ctx, task_id, Move.START, P + "lan")
     with reading(ctx.engine) as conn:

@@ -51,12 +51,22 @@ def test_the_seed_definitions_load_into_tasks(ctx: Context) -> None:
     assert {k: v["task_count"] for k, v in listed.items()} == EXPECTED_TASKS
     assert listed["qna-bqlkkt-par-sipas-2023"]["organisation"] == "QNA-BQLKKT"
     par = task_service.list_tasks(ctx, TaskFilter(plan="qna-bqlkkt-par-sipas-2023"))
-    quarterly = sorted((t.period, t.due_date.isoformat()) for t in par if t.code == "A.I.2" and t.due_date)
-    assert quarterly == [("2023Q1", "2023-03-31"), ("2023Q2", "2023-06-30"), ("2023Q3", "2023-09-30"),
-                         ("2023Q4", "2023-12-31")]
+    quarterly = sorted(
+        (t.period, t.due_date.isoformat()) for t in par if t.code == "A.I.2" and t.due_date
+    )
+    assert quarterly == [
+        ("2023Q1", "2023-03-31"),
+        ("2023Q2", "2023-06-30"),
+        ("2023Q3", "2023-09-30"),
+        ("2023Q4", "2023-12-31"),
+    ]
     assert all(t.state is State.ASSIGNED and t.version == 1 for t in par)
     a13 = next(t for t in par if t.code == "A.I.3")
-    assert a13.lead_unit == "DKT" and "HCTH" in a13.cooperating_units and "DKT" not in a13.cooperating_units
+    assert (
+        a13.lead_unit == "DKT"
+        and "HCTH" in a13.cooperating_units
+        and "DKT" not in a13.cooperating_units
+    )
     with reading(ctx.engine) as conn:
         loads = audit.query(conn, audit.AuditFilter(action="plan.load"))
         assert len(loads) == 4 and all(len(e["data"]["file_sha256"]) == 64 for e in loads)
@@ -84,7 +94,9 @@ def test_a_changed_plan_becomes_a_new_version_and_keeps_every_task_history(
     shutil.copytree(DEFINITIONS / "quang-nam-bqlkkt", folder)
     plan_file = folder / "plans" / "papi-2023.yaml"
     load(ctx, folder / "organisation.yaml", plan_file)
-    by_code = {t.code: t for t in task_service.list_tasks(ctx, TaskFilter(plan="qna-bqlkkt-papi-2023"))}
+    by_code = {
+        t.code: t for t in task_service.list_tasks(ctx, TaskFilter(plan="qna-bqlkkt-papi-2023"))
+    }
     worked = by_code["1.2"]  # someone works on 1.2 before the plan changes
     task_service.move(ctx, worked.id, Move.START, "qna.hcth.tran-thi-lan")
 
@@ -96,17 +108,25 @@ def test_a_changed_plan_becomes_a_new_version_and_keeps_every_task_history(
     old_title = by_code["1.1"].title
     text = text.replace(old_title, old_title + " (sửa đổi)", 1)  # row 1.1 reworded
     first_row = text.index("\ntasks:\n") + len("\ntasks:\n")
-    text = text[:first_row] + """  - code: "9.1"
+    text = (
+        text[:first_row]
+        + """  - code: "9.1"
     title: Nhiệm vụ bổ sung
     category: papi.e_governance
     lead_unit: BBT
     schedule: {by: 2023-11-30}
-""" + text[first_row:]
+"""
+        + text[first_row:]
+    )
     plan_file.write_text(text, encoding="utf-8")
     before_entries = counts(ctx)[1]
     [outcome] = [o for o in load(ctx, plan_file) if o.kind == "plan"]
     assert (outcome.status, outcome.version, outcome.tasks_created) == ("new_version", 2, 1)
-    assert (outcome.rows_added, outcome.rows_removed, outcome.tasks_amended) == (["9.1"], ["1.2"], 1)
+    assert (outcome.rows_added, outcome.rows_removed, outcome.tasks_amended) == (
+        ["9.1"],
+        ["1.2"],
+        1,
+    )
 
     kept = task_service.get_task(ctx, worked.id)  # removed from the plan, left as it was
     assert (kept.state, kept.version) == (State.IN_PROGRESS, 2)
@@ -127,10 +147,16 @@ def test_a_lead_unit_change_is_reported_not_applied(ctx: Context, tmp_path: Path
     text = plan_file.read_text(encoding="utf-8")
     at = text.index('code: "A.I.3"')
     lead = text.index("lead_unit: DKT", at)
-    plan_file.write_text(text[:lead] + "lead_unit: TNMT" + text[lead + len("lead_unit: DKT"):], encoding="utf-8")
+    plan_file.write_text(
+        text[:lead] + "lead_unit: TNMT" + text[lead + len("lead_unit: DKT") :], encoding="utf-8"
+    )
     [outcome] = [o for o in load(ctx, plan_file) if o.kind == "plan"]
     assert outcome.lead_changes == ["A.I.3: DKT -> TNMT"]
-    [a13] = [t for t in task_service.list_tasks(ctx, TaskFilter(plan="qna-bqlkkt-par-sipas-2023")) if t.code == "A.I.3"]
+    [a13] = [
+        t
+        for t in task_service.list_tasks(ctx, TaskFilter(plan="qna-bqlkkt-par-sipas-2023"))
+        if t.code == "A.I.3"
+    ]
     assert a13.lead_unit == "DKT"
 
 
@@ -142,7 +168,9 @@ def test_a_load_that_fails_half_way_leaves_nothing(ctx: Context, tmp_path: Path)
     shutil.copytree(DEFINITIONS / "lang-son-skhdt", folder)
     plan_file = folder / "plans" / "papi-2024.yaml"
     plan_file.write_text(
-        plan_file.read_text(encoding="utf-8").replace("id: lsn-skhdt-papi-2024", "id: qna-bqlkkt-papi-2023"),
+        plan_file.read_text(encoding="utf-8").replace(
+            "id: lsn-skhdt-papi-2024", "id: qna-bqlkkt-papi-2023"
+        ),
         encoding="utf-8",
     )
     found, problems = validate([folder], plan_service.known_organisations(ctx))
@@ -151,4 +179,9 @@ def test_a_load_that_fails_half_way_leaves_nothing(ctx: Context, tmp_path: Path)
         plan_service.load(ctx, found)
     assert counts(ctx) == before
     with reading(ctx.engine) as conn:
-        assert conn.execute(select(organisations.c.code).where(organisations.c.code == "LSN-SKHDT")).first() is None
+        assert (
+            conn.execute(
+                select(organisations.c.code).where(organisations.c.code == "LSN-SKHDT")
+            ).first()
+            is None
+        )

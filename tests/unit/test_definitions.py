@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -37,7 +36,10 @@ def test_par_sipas_appendix_rows_and_diacritics() -> None:
     found, _ = validate([QN / "plans" / "par-sipas-2023.yaml"])
     [(plan, _)] = found.plans
     codes = [t.code for t in plan.tasks]
-    assert sum(c.startswith("A.") for c in codes) == 25 and sum(c.startswith("B.") for c in codes) == 11
+    assert (
+        sum(c.startswith("A.") for c in codes) == 25
+        and sum(c.startswith("B.") for c in codes) == 11
+    )
     a13 = next(t for t in plan.tasks if t.code == "A.I.3")
     assert "ít nhất 30%" in a13.title and a13.lead_unit == "DKT"
     assert "Biên bản kiểm tra" in (a13.deliverable or "")
@@ -90,39 +92,86 @@ def test_the_example_plan_is_valid(workspace: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (("schedule: {by: 2024-06-30}", "schedule: {by: 2024-06-30"),
-         "plan.yaml:14:9: YAML syntax error: expected ',' or '}', but got ':'"),
-        (("    title: Công khai thủ tục hành chính\n", ""),
-         "plan.yaml:8:5: tasks[0] (1.1): missing required field 'title'"),
-        (('code: "1.2"', "code: 1.2"),
-         'plan.yaml:14:11: tasks[1].code: expected text but got the number 1.2; put it in quotes: "1.2"'),
-        (("lead_unit: QLDT", "lead_unit: QLD"), "plan.yaml:17:16: unknown unit 'QLD'; did you mean 'QLDT'?"),
-        (("lead_unit: QLDT", "lead_unit: CPDV"),
-         "plan.yaml:17:16: unknown unit 'CPDV'; 'CPDV' is a group: a task has one lead unit"),
-        (("category: par.leadership", "category: par.leadershp"),
-         "plan.yaml:16:15: unknown category 'par.leadershp'; did you mean 'par.leadership'?"),
-        (('code: "1.2"', 'code: "1.1"'), "plan.yaml:14:11: duplicate task code '1.1' (first on line 8)"),
-        (("cooperating_units: [CPDV]", "cooperating_units: [HCTH]"),
-         "plan.yaml:12:25: cooperating unit 'HCTH' is the lead unit itself; remove it"),
-        (("{by: 2024-06-30}", "{by: 2025-06-30}"),
-         "plan.yaml:13:20: date 2025-06-30 is outside the plan's period (2024-01-01 to 2024-12-31)"),
-        (("{by: 2024-06-30}", "{by: 30/06/2024}"),
-         "plan.yaml:13:20: tasks[0] (1.1).schedule.by: expected a date written YYYY-MM-DD, got '30/06/2024'"),
-        (("{periodic: quarterly}", "{periodic: monthly}"),
-         "plan.yaml:18:26: tasks[1] (1.2).schedule.periodic: Input should be 'quarterly', 'half_yearly' or 'yearly'"),
-        (("{periodic: quarterly}", "weekly"),
-         "plan.yaml:18:15: tasks[1] (1.2).schedule: a schedule is one of: continuous | within_year"),
+        (
+            ("schedule: {by: 2024-06-30}", "schedule: {by: 2024-06-30"),
+            "plan.yaml:14:9: YAML syntax error: expected ',' or '}', but got ':'",
+        ),
+        (
+            ("    title: Công khai thủ tục hành chính\n", ""),
+            "plan.yaml:8:5: tasks[0] (1.1): missing required field 'title'",
+        ),
+        (
+            ('code: "1.2"', "code: 1.2"),
+            'plan.yaml:14:11: tasks[1].code: expected text but got the number 1.2; put it in quotes: "1.2"',
+        ),
+        (
+            ("lead_unit: QLDT", "lead_unit: QLD"),
+            "plan.yaml:17:16: unknown unit 'QLD'; did you mean 'QLDT'?",
+        ),
+        (
+            ("lead_unit: QLDT", "lead_unit: CPDV"),
+            "plan.yaml:17:16: unknown unit 'CPDV'; 'CPDV' is a group: a task has one lead unit",
+        ),
+        (
+            ("category: par.leadership", "category: par.leadershp"),
+            "plan.yaml:16:15: unknown category 'par.leadershp'; did you mean 'par.leadership'?",
+        ),
+        (
+            ('code: "1.2"', 'code: "1.1"'),
+            "plan.yaml:14:11: duplicate task code '1.1' (first on line 8)",
+        ),
+        (
+            ("cooperating_units: [CPDV]", "cooperating_units: [HCTH]"),
+            "plan.yaml:12:25: cooperating unit 'HCTH' is the lead unit itself; remove it",
+        ),
+        (
+            ("{by: 2024-06-30}", "{by: 2025-06-30}"),
+            "plan.yaml:13:20: date 2025-06-30 is outside the plan's period (2024-01-01 to 2024-12-31)",
+        ),
+        (
+            ("{by: 2024-06-30}", "{by: 30/06/2024}"),
+            "plan.yaml:13:20: tasks[0] (1.1).schedule.by: expected a date written YYYY-MM-DD, got '30/06/2024'",
+        ),
+        (
+            ("{periodic: quarterly}", "{periodic: monthly}"),
+            "plan.yaml:18:26: tasks[1] (1.2).schedule.periodic: Input should be 'quarterly', 'half_yearly' or 'yearly'",
+        ),
+        (
+            ("{periodic: quarterly}", "weekly"),
+            "plan.yaml:18:15: tasks[1] (1.2).schedule: a schedule is one of: continuous | within_year",
+        ),
         (("issuer:", "isuer:"), "plan.yaml:5:1: unknown field 'isuer'; did you mean 'issuer'?"),
-        (("organisation: QNA-BQLKKT", "organisation: QNA-BQLKK"),
-         "plan.yaml:3:15: unknown organisation 'QNA-BQLKK'; did you mean 'QNA-BQLKKT'?"),
-        (("title: Kế hoạch thử nghiệm\n", "title: Kế hoạch thử nghiệm\ntitle: Lặp\n"),
-         "plan.yaml:5:1: duplicate key 'title' (first given on line 4); keep one"),
-        (("kind: plan", "kind: plna"), "plan.yaml:1:7: `kind` must be 'organisation' or 'plan', got 'plna'; did you mean 'plan'?"),
+        (
+            ("organisation: QNA-BQLKKT", "organisation: QNA-BQLKK"),
+            "plan.yaml:3:15: unknown organisation 'QNA-BQLKK'; did you mean 'QNA-BQLKKT'?",
+        ),
+        (
+            ("title: Kế hoạch thử nghiệm\n", "title: Kế hoạch thử nghiệm\ntitle: Lặp\n"),
+            "plan.yaml:5:1: duplicate key 'title' (first given on line 4); keep one",
+        ),
+        (
+            ("kind: plan", "kind: plna"),
+            "plan.yaml:1:7: `kind` must be 'organisation' or 'plan', got 'plna'; did you mean 'plan'?",
+        ),
     ],
-    ids=["yaml-syntax", "missing-field", "wrong-type", "unknown-unit", "group-as-lead",
-         "unknown-category", "duplicate-code", "cooperating-is-lead", "date-outside-period",
-         "date-format", "bad-frequency", "bad-schedule", "unknown-field", "unknown-org",
-         "duplicate-key", "unknown-kind"],
+    ids=[
+        "yaml-syntax",
+        "missing-field",
+        "wrong-type",
+        "unknown-unit",
+        "group-as-lead",
+        "unknown-category",
+        "duplicate-code",
+        "cooperating-is-lead",
+        "date-outside-period",
+        "date-format",
+        "bad-frequency",
+        "bad-schedule",
+        "unknown-field",
+        "unknown-org",
+        "duplicate-key",
+        "unknown-kind",
+    ],
 )
 def test_each_mistake_has_its_precise_message(
     workspace: Path, change: tuple[str, str], expected: str
@@ -141,7 +190,9 @@ def test_every_problem_is_reported_in_one_run(workspace: Path) -> None:
     )
     problems = problems_for(workspace, broken)
     assert len(problems) == 4  # unknown field, the missing issuer, unknown unit, unknown category
-    assert [p.split(":")[1] for p in problems] == sorted((p.split(":")[1] for p in problems), key=int)
+    assert [p.split(":")[1] for p in problems] == sorted(
+        (p.split(":")[1] for p in problems), key=int
+    )
 
 
 def test_not_utf8_and_empty_and_not_a_mapping(workspace: Path) -> None:
@@ -152,7 +203,9 @@ def test_not_utf8_and_empty_and_not_a_mapping(workspace: Path) -> None:
     text = [str(p) for p in problems]
     assert any(t.startswith("a.yaml:1:1: the file is not UTF-8 text") for t in text)
     assert any(t.startswith("b.yaml:1:1: the file is empty") for t in text)
-    assert any(t.startswith("c.yaml:1:1: expected a mapping with `kind: organisation`") for t in text)
+    assert any(
+        t.startswith("c.yaml:1:1: expected a mapping with `kind: organisation`") for t in text
+    )
 
 
 def test_organisation_cross_references(workspace: Path) -> None:
@@ -160,18 +213,26 @@ def test_organisation_cross_references(workspace: Path) -> None:
     text = text.replace("office_unit: HCTH", "office_unit: HCT", 1)
     (workspace / "organisation.yaml").write_text(text, encoding="utf-8")
     _, problems = validate([workspace / "organisation.yaml"])
-    assert [p.message for p in problems] == ["office_unit 'HCT' is not one of the units; did you mean 'HCTH'?"]
+    assert [p.message for p in problems] == [
+        "office_unit 'HCT' is not one of the units; did you mean 'HCTH'?"
+    ]
 
 
 def test_quarterly_schedule_makes_one_task_per_quarter_of_the_period() -> None:
     occ = schedules.periodic("quarterly", dt.date(2024, 5, 1), dt.date(2024, 12, 31))
     assert [(o.period, o.due) for o in occ] == [
-        ("2024Q2", dt.date(2024, 6, 30)), ("2024Q3", dt.date(2024, 9, 30)), ("2024Q4", dt.date(2024, 12, 31))
+        ("2024Q2", dt.date(2024, 6, 30)),
+        ("2024Q3", dt.date(2024, 9, 30)),
+        ("2024Q4", dt.date(2024, 12, 31)),
     ]
     half = schedules.periodic("half_yearly", dt.date(2021, 11, 24), dt.date(2022, 12, 31))
     assert [o.period for o in half] == ["2021H2", "2022H1", "2022H2"]
-    assert schedules.within_year(2023, dt.date(2021, 11, 24), dt.date(2025, 12, 31))[0].due == dt.date(2023, 12, 31)
-    assert schedules.periodic("yearly", dt.date(2024, 1, 1), dt.date(2024, 7, 10))[0].due == dt.date(2024, 7, 10)
+    assert schedules.within_year(2023, dt.date(2021, 11, 24), dt.date(2025, 12, 31))[
+        0
+    ].due == dt.date(2023, 12, 31)
+    assert schedules.periodic("yearly", dt.date(2024, 1, 1), dt.date(2024, 7, 10))[
+        0
+    ].due == dt.date(2024, 7, 10)
 
 
 def test_groups_expand_without_the_lead_unit() -> None:

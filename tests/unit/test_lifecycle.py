@@ -124,7 +124,9 @@ def test_four_eyes_the_submitter_never_verifies() -> None:
     ],
 )
 @pytest.mark.parametrize("note", [None, "", "   "])
-def test_required_notes(move: Move, state: State, actor: Actor, needs: str, note: str | None) -> None:
+def test_required_notes(
+    move: Move, state: State, actor: Actor, needs: str, note: str | None
+) -> None:
     with pytest.raises(InvalidInput, match=f"{move} needs --note with .*{needs}"):
         decide(task(state), actor, MoveRequest(move, note=note, to_unit="DKKD"))
 
@@ -134,7 +136,9 @@ def test_reassign_needs_another_unit() -> None:
         decide(task(State.ASSIGNED), OFFICE, MoveRequest(Move.REASSIGN, note="x"))
     with pytest.raises(InvalidInput, match="already led by QLDT"):
         decide(task(State.ASSIGNED), OFFICE, MoveRequest(Move.REASSIGN, note="x", to_unit="QLDT"))
-    moved = decide(task(State.IN_PROGRESS), OFFICE, MoveRequest(Move.REASSIGN, note="x", to_unit="DKKD"))
+    moved = decide(
+        task(State.IN_PROGRESS), OFFICE, MoveRequest(Move.REASSIGN, note="x", to_unit="DKKD")
+    )
     assert (moved.lead_unit, moved.to_state) == ("DKKD", State.ASSIGNED)
 
 

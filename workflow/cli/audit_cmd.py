@@ -18,7 +18,18 @@ from workflow.services import audit_log
 
 app = typer.Typer(help="Query, verify and export the audit log.", no_args_is_help=True)
 
-COLUMNS = ["seq", "at", "actor", "role", "unit", "action", "subject", "from_state", "to_state", "data"]
+COLUMNS = [
+    "seq",
+    "at",
+    "actor",
+    "role",
+    "unit",
+    "action",
+    "subject",
+    "from_state",
+    "to_state",
+    "data",
+]
 
 
 def _bound(raw: str | None, what: str, *, end: bool) -> dt.datetime | None:
@@ -92,9 +103,10 @@ def verify(
         payload = {k: v for k, v in result.as_json().items()}
         sys.stdout.write(to_json(payload) + "\n")
     elif result.ok:
-        typer.echo(f"audit log intact: {result.checked} entries checked" + (
-            f", head {result.head_seq}:{result.head_hash}" if result.head_seq else ""
-        ))
+        typer.echo(
+            f"audit log intact: {result.checked} entries checked"
+            + (f", head {result.head_seq}:{result.head_hash}" if result.head_seq else "")
+        )
     else:
         typer.echo(
             f"audit log BROKEN at entry {result.first_bad_seq}: {result.problem} "

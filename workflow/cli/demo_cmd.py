@@ -42,7 +42,11 @@ def register(app: typer.Typer) -> None:
         if url is None:
             out.mkdir(parents=True, exist_ok=True)
             database = out / DEMO_DB
-            for leftover in (database, database.with_name(DEMO_DB + "-wal"), database.with_name(DEMO_DB + "-shm")):
+            for leftover in (
+                database,
+                database.with_name(DEMO_DB + "-wal"),
+                database.with_name(DEMO_DB + "-shm"),
+            ):
                 leftover.unlink(missing_ok=True)  # only the demo's own file: always fresh
             url = f"sqlite:///{database.resolve()}"
         ctx = Context(open_engine(url), clock=FixedClock(QUARTER_START), operator="operator:demo")
@@ -53,9 +57,18 @@ def register(app: typer.Typer) -> None:
         typer.echo("\nplanflow demo: a quarter of work (01/04/2024 to 30/06/2024), simulated")
         typer.echo(f"  database        {summary.database}")
         typer.echo(f"  plans, tasks    {summary.plans} plans, {summary.tasks} tasks")
-        typer.echo("  moves made      " + ", ".join(f"{k} {v}" for k, v in sorted(summary.moves.items())))
-        typer.echo("  moves refused   " + (", ".join(f"{k}: {v}" for k, v in summary.refused.items()) or "none"))
-        typer.echo("  tasks by state  " + ", ".join(f"{k} {v}" for k, v in sorted(summary.states.items())))
+        typer.echo(
+            "  moves made      " + ", ".join(f"{k} {v}" for k, v in sorted(summary.moves.items()))
+        )
+        typer.echo(
+            "  moves refused   "
+            + (", ".join(f"{k}: {v}" for k, v in summary.refused.items()) or "none")
+        )
+        typer.echo(
+            "  tasks by state  " + ", ".join(f"{k} {v}" for k, v in sorted(summary.states.items()))
+        )
         typer.echo(f"  audit log       intact: {summary.audit_entries} entries verified")
         typer.echo(f"  audit anchor    {summary.anchor}")
-        typer.echo("\nNext: planflow --db " + summary.database + " tasks list --overdue --as-of 2024-06-30")
+        typer.echo(
+            "\nNext: planflow --db " + summary.database + " tasks list --overdue --as-of 2024-06-30"
+        )

@@ -22,16 +22,21 @@ from workflow.errors import InvalidInput
 from workflow.services import organisations as org_service
 from workflow.services import plans as plan_service
 
-plans_app = typer.Typer(help="Validate, load and inspect plan definition files.", no_args_is_help=True)
+plans_app = typer.Typer(
+    help="Validate, load and inspect plan definition files.", no_args_is_help=True
+)
 orgs_app = typer.Typer(help="Organisations: units and people.", no_args_is_help=True)
 lifecycle_app = typer.Typer(help="The task lifecycle.", no_args_is_help=True)
 
-PathsArg = Annotated[list[Path], typer.Argument(help="Definition files or folders (searched for *.yaml).")]
+PathsArg = Annotated[
+    list[Path], typer.Argument(help="Definition files or folders (searched for *.yaml).")
+]
 
 
 class DefinitionProblems(InvalidInput):
-    def __init__(self, problems: list[Problem], files: int) -> None:
-        super().__init__(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in the definitions; nothing was loaded")
+    def __init__(self, problems: list[Problem]) -> None:
+        plural = "s" if len(problems) != 1 else ""
+        super().__init__(f"{len(problems)} problem{plural} in the definitions; nothing was loaded")
         self.problems = problems
 
 
@@ -42,11 +47,13 @@ def _report(problems: list[Problem], fmt: Format) -> None:
         sys.stderr.write(f"{problem}\n")
 
 
-def _checked(paths: list[Path], fmt: Format, known: dict[str, OrganisationSpec] | None = None) -> Definitions:
+def _checked(
+    paths: list[Path], fmt: Format, known: dict[str, OrganisationSpec] | None = None
+) -> Definitions:
     found, problems = validate(paths, known)
     if problems:
         _report(problems, fmt)
-        raise DefinitionProblems(problems, len(paths))
+        raise DefinitionProblems(problems)
     return found
 
 
@@ -72,33 +79,57 @@ def load_cmd(paths: PathsArg, fmt: FormatOpt = "table") -> None:
     found = _checked(paths, out, plan_service.known_organisations(ctx))
     outcomes = plan_service.load(ctx, found)
     render_rows(
-        [o.as_json() for o in outcomes], out,
-        ["file", "kind", "id", "status", "version", "tasks_created", "tasks_amended", "rows_added", "rows_removed", "lead_changes"],
+        [o.as_json() for o in outcomes],
+        out,
+        [
+            "file",
+            "kind",
+            "id",
+            "status",
+            "version",
+            "tasks_created",
+            "tasks_amended",
+            "rows_added",
+            "rows_removed",
+            "lead_changes",
+        ],
     )
 
 
 @plans_app.command("list")
 def list_cmd(fmt: FormatOpt = "table") -> None:
     """Plans with their current version and number of tasks."""
-    render_rows(plan_service.list_plans(context()), parse_format(fmt),
-                ["id", "version", "organisation", "task_count", "title"], widths={"title": 70})
+    render_rows(
+        plan_service.list_plans(context()),
+        parse_format(fmt),
+        ["id", "version", "organisation", "task_count", "title"],
+        widths={"title": 70},
+    )
 
 
 @plans_app.command("show")
-def show_cmd(plan_id: Annotated[str, typer.Argument(help="Plan id")], fmt: FormatOpt = "table") -> None:
+def show_cmd(
+    plan_id: Annotated[str, typer.Argument(help="Plan id")], fmt: FormatOpt = "table"
+) -> None:
     """A plan's header and its tasks grouped by index category, with their states."""
     out = parse_format(fmt, (Format.TABLE, Format.JSON))
     plan = plan_service.show_plan(context(), plan_id)
     if out is Format.JSON:
         render_object(plan, out)
         return
-    typer.echo(f"{plan['title']}\n{plan['id']} v{plan['version']} · {plan['organisation']} · "
-               f"{plan['period']['start']} → {plan['period']['end']} · {plan['task_count']} tasks")
+    typer.echo(
+        f"{plan['title']}\n{plan['id']} v{plan['version']} · {plan['organisation']} · "
+        f"{plan['period']['start']} → {plan['period']['end']} · {plan['task_count']} tasks"
+    )
     typer.echo("states: " + ", ".join(f"{k} {v}" for k, v in plan["tasks_by_state"].items()))
     for group in plan["categories"]:
         typer.echo(f"\n{group['index']} · {group['name']} ({len(group['tasks'])})")
-        render_rows(group["tasks"], Format.TABLE, ["id", "code", "period", "state", "lead_unit", "due_date", "title"],
-                    widths={"title": 60})
+        render_rows(
+            group["tasks"],
+            Format.TABLE,
+            ["id", "code", "period", "state", "lead_unit", "due_date", "title"],
+            widths={"title": 60},
+        )
 
 
 @plans_app.command("schema")
@@ -119,19 +150,27 @@ def schema_cmd() -> None:
 @orgs_app.command("list")
 def orgs_list(fmt: FormatOpt = "table") -> None:
     """Organisations with their number of units and people."""
-    render_rows(org_service.list_organisations(context()), parse_format(fmt),
-                ["code", "name", "province", "office_unit", "unit_count", "people_count"], widths={"name": 60})
+    render_rows(
+        org_service.list_organisations(context()),
+        parse_format(fmt),
+        ["code", "name", "province", "office_unit", "unit_count", "people_count"],
+        widths={"name": 60},
+    )
 
 
 @orgs_app.command("show")
-def orgs_show(code: Annotated[str, typer.Argument(help="Organisation code")], fmt: FormatOpt = "table") -> None:
+def orgs_show(
+    code: Annotated[str, typer.Argument(help="Organisation code")], fmt: FormatOpt = "table"
+) -> None:
     """An organisation's units and people with their roles."""
     out = parse_format(fmt, (Format.TABLE, Format.JSON))
     org = org_service.show_organisation(context(), code)
     if out is Format.JSON:
         render_object(org, out)
         return
-    typer.echo(f"{org['code']} · {org['name']} · {org['province']} · office: {org['office_unit']}\n")
+    typer.echo(
+        f"{org['code']} · {org['name']} · {org['province']} · office: {org['office_unit']}\n"
+    )
     render_rows(org["units"], Format.TABLE, ["code", "name", "illustrative"], widths={"name": 60})
     typer.echo("")
     render_rows(org["people"], Format.TABLE, ["id", "name", "unit", "roles", "illustrative"])

@@ -16,7 +16,17 @@ from workflow.store.repo import TaskFilter
 
 app = typer.Typer(help="List, inspect and move tasks.", no_args_is_help=True)
 
-TASK_COLUMNS = ["id", "code", "period", "state", "lead_unit", "due_date", "version", "plan", "title"]
+TASK_COLUMNS = [
+    "id",
+    "code",
+    "period",
+    "state",
+    "lead_unit",
+    "due_date",
+    "version",
+    "plan",
+    "title",
+]
 HISTORY_COLUMNS = ["seq", "at", "actor", "role", "action", "from_state", "to_state", "data"]
 
 

@@ -93,16 +93,32 @@ def parse_file(path: Path) -> tuple[BaseModel | None, SourceFile | None, list[Pr
         return None, None, exc.problems
     data = source.data
     if not isinstance(data, dict):
-        return None, source, [source.problem((), "expected a mapping with `kind: organisation` or "
-                                             "`kind: plan` at the top of the file")]
+        return (
+            None,
+            source,
+            [
+                source.problem(
+                    (),
+                    "expected a mapping with `kind: organisation` or "
+                    "`kind: plan` at the top of the file",
+                )
+            ],
+        )
     kind = data.get("kind")
     if kind not in KINDS:
         where: Loc = ("kind",) if "kind" in data else ()
         got = f"'{kind}'" if "kind" in data else "nothing"
-        return None, source, [
-            source.problem(where, f"`kind` must be 'organisation' or 'plan', got {got}"
-                           + (suggest(str(kind), KINDS) if isinstance(kind, str) else ""))
-        ]
+        return (
+            None,
+            source,
+            [
+                source.problem(
+                    where,
+                    f"`kind` must be 'organisation' or 'plan', got {got}"
+                    + (suggest(str(kind), KINDS) if isinstance(kind, str) else ""),
+                )
+            ],
+        )
     try:
         return KINDS[kind].model_validate(data), source, []
     except ValidationError as exc:
@@ -114,7 +130,11 @@ def _label(source: SourceFile, loc: Loc) -> str:
     data: Any = source.data
     for item in loc:
         if isinstance(item, int):
-            code = data[item].get("code") if isinstance(data, list) and item < len(data) and isinstance(data[item], dict) else None
+            code = (
+                data[item].get("code")
+                if isinstance(data, list) and item < len(data) and isinstance(data[item], dict)
+                else None
+            )
             parts[-1] += f"[{item}]" + (f" ({code})" if isinstance(code, str) else "")
             data = data[item] if isinstance(data, list) and item < len(data) else None
         elif isinstance(data, dict) and item in data:
@@ -134,21 +154,25 @@ def _schema_problem(source: SourceFile, err: ErrorDetails) -> Problem:
     if kind == "missing":
         name = str(loc[-1])
         parent = _label(source, loc[:-1])
-        return source.problem(loc[:-1], f"{parent + ': ' if parent else ''}missing required field '{name}'")
+        return source.problem(
+            loc[:-1], f"{parent + ': ' if parent else ''}missing required field '{name}'"
+        )
     if kind == "extra_forbidden":
         name = str(loc[-1])
-        return source.problem(
-            loc, f"unknown field '{name}'{suggest(name, ALL_FIELDS)}", key=True
-        )
+        return source.problem(loc, f"unknown field '{name}'{suggest(name, ALL_FIELDS)}", key=True)
     if kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
         return source.problem(
-            loc, f"{prefix}expected text but got the number {value}; put it in quotes: \"{value}\""
+            loc, f'{prefix}expected text but got the number {value}; put it in quotes: "{value}"'
         )
     if kind == "string_pattern_mismatch":
         pattern = (err.get("ctx") or {}).get("pattern", "")
-        return source.problem(loc, f"{prefix}{value!r} is not valid: {PATTERN_HELP.get(pattern, err['msg'])}")
+        return source.problem(
+            loc, f"{prefix}{value!r} is not valid: {PATTERN_HELP.get(pattern, err['msg'])}"
+        )
     if kind == "literal_error" and "schedule" in loc and loc[-1] == "word":
-        return source.problem(loc, f"{prefix}a schedule is one of: {models.SCHEDULE_FORMS}; got {value!r}")
+        return source.problem(
+            loc, f"{prefix}a schedule is one of: {models.SCHEDULE_FORMS}; got {value!r}"
+        )
     if kind.startswith("date_") or kind == "date_type":
         return source.problem(loc, f"{prefix}expected a date written YYYY-MM-DD, got {value!r}")
     return source.problem(loc, f"{prefix}{err['msg']}")
@@ -160,33 +184,60 @@ def _schema_problem(source: SourceFile, err: ErrorDetails) -> Problem:
 def _organisation_checks(spec: OrganisationSpec, src: SourceFile) -> list[Problem]:
     problems: list[Problem] = []
     unit_codes = [u.code for u in spec.units]
-    problems += _duplicates(src, [("units", i, "code") for i in range(len(unit_codes))], unit_codes, "unit code")
+    problems += _duplicates(
+        src, [("units", i, "code") for i in range(len(unit_codes))], unit_codes, "unit code"
+    )
     group_codes = [g.code for g in spec.groups]
-    problems += _duplicates(src, [("groups", i, "code") for i in range(len(group_codes))], group_codes, "group code")
+    problems += _duplicates(
+        src, [("groups", i, "code") for i in range(len(group_codes))], group_codes, "group code"
+    )
     person_ids = [p.id for p in spec.people]
-    problems += _duplicates(src, [("people", i, "id") for i in range(len(person_ids))], person_ids, "person id")
+    problems += _duplicates(
+        src, [("people", i, "id") for i in range(len(person_ids))], person_ids, "person id"
+    )
     units = set(unit_codes)
     if spec.office_unit not in units:
-        problems.append(src.problem(("office_unit",), f"office_unit '{spec.office_unit}' is not one of the "
-                                    f"units{suggest(spec.office_unit, units)}"))
+        problems.append(
+            src.problem(
+                ("office_unit",),
+                f"office_unit '{spec.office_unit}' is not one of the "
+                f"units{suggest(spec.office_unit, units)}",
+            )
+        )
     for i, group in enumerate(spec.groups):
         if group.code in units:
-            problems.append(src.problem(("groups", i, "code"), f"group '{group.code}' has the code of a unit; "
-                                        "give the group its own code"))
+            problems.append(
+                src.problem(
+                    ("groups", i, "code"),
+                    f"group '{group.code}' has the code of a unit; give the group its own code",
+                )
+            )
         if group.units != "all":
             for j, code in enumerate(group.units):
                 if code not in units:
-                    problems.append(src.problem(("groups", i, "units", j), f"unknown unit '{code}' in group "
-                                                f"'{group.code}'{suggest(code, units)}"))
+                    problems.append(
+                        src.problem(
+                            ("groups", i, "units", j),
+                            f"unknown unit '{code}' in group '{group.code}'{suggest(code, units)}",
+                        )
+                    )
     for i, person in enumerate(spec.people):
         if person.unit not in units:
-            problems.append(src.problem(("people", i, "unit"), f"unknown unit '{person.unit}' for "
-                                        f"{person.id}{suggest(person.unit, units)}"))
+            problems.append(
+                src.problem(
+                    ("people", i, "unit"),
+                    f"unknown unit '{person.unit}' for {person.id}{suggest(person.unit, units)}",
+                )
+            )
     off = {d.date for d in spec.calendar.days_off}
     for i, day in enumerate(spec.calendar.working_days):
         if day.date in off:
-            problems.append(src.problem(("calendar", "working_days", i, "date"),
-                                        f"{day.date} is both a day off and a working day; keep one"))
+            problems.append(
+                src.problem(
+                    ("calendar", "working_days", i, "date"),
+                    f"{day.date} is both a day off and a working day; keep one",
+                )
+            )
     return problems
 
 
@@ -204,17 +255,27 @@ def _duplicates(src: SourceFile, locs: list[Loc], values: list[str], what: str) 
 
 def _plan_checks(plan: PlanSpec, src: SourceFile, org: OrganisationSpec | None) -> list[Problem]:
     problems: list[Problem] = []
-    problems += _duplicates(src, [("schedules", i, "id") for i in range(len(plan.schedules))],
-                            [s.id for s in plan.schedules], "schedule id")
+    problems += _duplicates(
+        src,
+        [("schedules", i, "id") for i in range(len(plan.schedules))],
+        [s.id for s in plan.schedules],
+        "schedule id",
+    )
     start, end = plan.period.start, plan.period.end
     for i, schedule in enumerate(plan.schedules):
         for j, day in enumerate(schedule.dates):
             if not start <= day <= end:
-                problems.append(src.problem(("schedules", i, "dates", j), _outside(day, plan.period)))
+                problems.append(
+                    src.problem(("schedules", i, "dates", j), _outside(day, plan.period))
+                )
     for i, deadline in enumerate(plan.report_deadlines):
         if deadline.due < start:
-            problems.append(src.problem(("report_deadlines", i, "due"),
-                                        f"report due {deadline.due} before the plan's period starts ({start})"))
+            problems.append(
+                src.problem(
+                    ("report_deadlines", i, "due"),
+                    f"report due {deadline.due} before the plan's period starts ({start})",
+                )
+            )
     named = {s.id for s in plan.schedules}
     return problems + _task_checks(src, list(enumerate(plan.tasks)), org, plan.period, named)
 
@@ -240,30 +301,51 @@ def _task_checks(
     period: models.Period | None,
     named: set[str] | None,
 ) -> list[Problem]:
-    problems = _duplicates(src, [("tasks", i, "code") for i, _ in tasks], [t.code for _, t in tasks],
-                           "task code")
+    problems = _duplicates(
+        src, [("tasks", i, "code") for i, _ in tasks], [t.code for _, t in tasks], "task code"
+    )
     units: set[str] = {u.code for u in org.units} if org else set()
     groups: set[str] = {g.code for g in org.groups} if org else set()
     for i, task in tasks:
         at: Loc = ("tasks", i)
         if task.category not in BY_CODE:
-            hint = suggest(task.category, BY_CODE) or "; `planflow plans schema` lists the categories"
-            problems.append(src.problem((*at, "category"), f"unknown category '{task.category}'{hint}"))
+            hint = (
+                suggest(task.category, BY_CODE) or "; `planflow plans schema` lists the categories"
+            )
+            problems.append(
+                src.problem((*at, "category"), f"unknown category '{task.category}'{hint}")
+            )
         if period is not None:
             problems += _schedule_checks(src, at, task.schedule, period, named or set())
         if org is None:
             continue
         if task.lead_unit not in units:
-            hint = (f"; '{task.lead_unit}' is a group: a task has one lead unit, name the others "
-                    "in cooperating_units") if task.lead_unit in groups else suggest(task.lead_unit, units)
-            problems.append(src.problem((*at, "lead_unit"), f"unknown unit '{task.lead_unit}'{hint}"))
+            hint = (
+                (
+                    f"; '{task.lead_unit}' is a group: a task has one lead unit, name the others "
+                    "in cooperating_units"
+                )
+                if task.lead_unit in groups
+                else suggest(task.lead_unit, units)
+            )
+            problems.append(
+                src.problem((*at, "lead_unit"), f"unknown unit '{task.lead_unit}'{hint}")
+            )
         for j, code in enumerate(task.cooperating_units):
             if code == task.lead_unit:
-                problems.append(src.problem((*at, "cooperating_units", j),
-                                            f"cooperating unit '{code}' is the lead unit itself; remove it"))
+                problems.append(
+                    src.problem(
+                        (*at, "cooperating_units", j),
+                        f"cooperating unit '{code}' is the lead unit itself; remove it",
+                    )
+                )
             elif code not in units and code not in groups:
-                problems.append(src.problem((*at, "cooperating_units", j),
-                                            f"unknown unit or group '{code}'{suggest(code, units | groups)}"))
+                problems.append(
+                    src.problem(
+                        (*at, "cooperating_units", j),
+                        f"unknown unit or group '{code}'{suggest(code, units | groups)}",
+                    )
+                )
     return problems
 
 
@@ -273,15 +355,32 @@ def _schedule_checks(
     start, end = period.start, period.end
     if isinstance(schedule, models.ByDate) and not start <= schedule.by <= end:
         return [src.problem((*at, "schedule", "by"), _outside(schedule.by, period))]
-    if isinstance(schedule, models.WithinYear) and not start.year <= schedule.within_year <= end.year:
-        return [src.problem((*at, "schedule", "within_year"),
-                            f"year {schedule.within_year} is outside the plan's period ({start} to {end})")]
+    if (
+        isinstance(schedule, models.WithinYear)
+        and not start.year <= schedule.within_year <= end.year
+    ):
+        return [
+            src.problem(
+                (*at, "schedule", "within_year"),
+                f"year {schedule.within_year} is outside the plan's period ({start} to {end})",
+            )
+        ]
     if schedule == "within_year" and start.year != end.year:
-        return [src.problem((*at, "schedule"), f"the plan spans {start.year}-{end.year}; say which year: "
-                            f"{{within_year: {start.year}}}")]
+        return [
+            src.problem(
+                (*at, "schedule"),
+                f"the plan spans {start.year}-{end.year}; say which year: "
+                f"{{within_year: {start.year}}}",
+            )
+        ]
     if isinstance(schedule, models.PerSchedule) and schedule.per not in named:
-        return [src.problem((*at, "schedule", "per"), f"unknown schedule '{schedule.per}'"
-                            f"{suggest(schedule.per, named)}; declare it under `schedules:`")]
+        return [
+            src.problem(
+                (*at, "schedule", "per"),
+                f"unknown schedule '{schedule.per}'"
+                f"{suggest(schedule.per, named)}; declare it under `schedules:`",
+            )
+        ]
     return []
 
 
@@ -319,11 +418,16 @@ def validate(
         path = queue.pop(0)
         spec, source, file_problems = parse_file(path)
         problems += file_problems
-        if spec is None and source is not None and isinstance(source.data, dict) and (
-            source.data.get("kind") == "plan"
+        if (
+            spec is None
+            and source is not None
+            and isinstance(source.data, dict)
+            and (source.data.get("kind") == "plan")
         ):
             broken_plans.append(source)
-        declared = source.data.get("organisation") if source and isinstance(source.data, dict) else None
+        declared = (
+            source.data.get("organisation") if source and isinstance(source.data, dict) else None
+        )
         if (
             isinstance(declared, str)
             and source is not None
@@ -337,26 +441,40 @@ def validate(
                 queue.insert(0, extra)
         if isinstance(spec, OrganisationSpec) and source is not None:
             if spec.code in found.organisations:
-                problems.append(source.problem(("code",), f"organisation {spec.code} is also defined in "
-                                               f"{found.organisations[spec.code][1].path}"))
+                problems.append(
+                    source.problem(
+                        ("code",),
+                        f"organisation {spec.code} is also defined in "
+                        f"{found.organisations[spec.code][1].path}",
+                    )
+                )
                 continue
             found.organisations[spec.code] = (spec, source)
         elif isinstance(spec, PlanSpec) and source is not None:
             found.plans.append((spec, source))
     plan_ids: dict[str, str] = {}
-    for org, src in found.organisations.values():
-        problems += _organisation_checks(org, src)
+    for org_spec, src in found.organisations.values():
+        problems += _organisation_checks(org_spec, src)
     for plan, src in found.plans:
         if plan.id in plan_ids:
-            problems.append(src.problem(("id",), f"plan id '{plan.id}' is also used by {plan_ids[plan.id]}"))
+            problems.append(
+                src.problem(("id",), f"plan id '{plan.id}' is also used by {plan_ids[plan.id]}")
+            )
         plan_ids.setdefault(plan.id, src.path)
         org_entry = found.organisations.get(plan.organisation)
-        org = org_entry[0] if org_entry else (known or {}).get(plan.organisation)
+        org: OrganisationSpec | None = (
+            org_entry[0] if org_entry else (known or {}).get(plan.organisation)
+        )
         if org is None:
             names = set(found.organisations) | set(known or {})
-            problems.append(src.problem(("organisation",), f"unknown organisation '{plan.organisation}'"
-                                        f"{suggest(plan.organisation, names)}; give its organisation file "
-                                        "too, or load it first"))
+            problems.append(
+                src.problem(
+                    ("organisation",),
+                    f"unknown organisation '{plan.organisation}'"
+                    f"{suggest(plan.organisation, names)}; give its organisation file "
+                    "too, or load it first",
+                )
+            )
         problems += _plan_checks(plan, src, org)
     for src in broken_plans:
         code = src.data.get("organisation")

@@ -122,11 +122,13 @@ def _schedule_form(value: Any) -> str | None:
     if isinstance(value, dict) and len(value) == 1:
         key = next(iter(value))
         return key if key in ("within_year", "periodic", "by", "per") else None
-    if isinstance(value, WithinYear | Periodic | ByDate | PerSchedule):
-        return {WithinYear: "within_year", Periodic: "periodic", ByDate: "by", PerSchedule: "per"}[
-            type(value)
-        ]
-    return None
+    forms: dict[type[Spec], str] = {
+        WithinYear: "within_year",
+        Periodic: "periodic",
+        ByDate: "by",
+        PerSchedule: "per",
+    }
+    return forms.get(type(value))
 
 
 Schedule = Annotated[

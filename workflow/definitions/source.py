@@ -32,7 +32,12 @@ class Problem:
         return f"{self.file}:{self.line}:{self.column}: {self.message}"
 
     def as_json(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "column": self.column, "message": self.message}
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+        }
 
 
 @dataclass
@@ -76,16 +81,29 @@ def read_source(path: Path, display: str | None = None) -> SourceFile:
         raise SourceError([Problem(name, 1, 1, f"cannot read the file: {exc.strerror}")]) from exc
     if len(raw) > MAX_FILE_BYTES:
         raise SourceError(
-            [Problem(name, 1, 1, f"file is {len(raw):,} bytes; a definition file is at most "
-                     f"{MAX_FILE_BYTES:,} bytes (split a large plan into several plans)")]
+            [
+                Problem(
+                    name,
+                    1,
+                    1,
+                    f"file is {len(raw):,} bytes; a definition file is at most "
+                    f"{MAX_FILE_BYTES:,} bytes (split a large plan into several plans)",
+                )
+            ]
         )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise SourceError(
-            [Problem(name, line, 1, "the file is not UTF-8 text; save it as UTF-8 (Vietnamese "
-                     "text needs it)")]
+            [
+                Problem(
+                    name,
+                    line,
+                    1,
+                    "the file is not UTF-8 text; save it as UTF-8 (Vietnamese text needs it)",
+                )
+            ]
         ) from None
     return parse_text(text, name, hashlib.sha256(raw).hexdigest())
 
@@ -108,7 +126,9 @@ def parse_text(text: str, name: str, sha256: str | None = None) -> SourceFile:
         loader.dispose()
     source = SourceFile(name, None, digest)
     if node is None:
-        raise SourceError([Problem(name, 1, 1, "the file is empty; expected a mapping with `kind:`")])
+        raise SourceError(
+            [Problem(name, 1, 1, "the file is empty; expected a mapping with `kind:`")]
+        )
     problems: list[Problem] = []
     try:
         source.data = _build(loader, node, (), source, problems, 0)
@@ -142,9 +162,11 @@ def _build(
             if key in result:
                 first = source.keys[(*loc, key)]
                 problems.append(
-                    Problem(source.path, *key_pos,
-                            f"duplicate key '{key}' (first given on line {first[0]}); "
-                            "keep one")
+                    Problem(
+                        source.path,
+                        *key_pos,
+                        f"duplicate key '{key}' (first given on line {first[0]}); keep one",
+                    )
                 )
                 continue
             source.keys[(*loc, key)] = key_pos

@@ -53,7 +53,9 @@ RULES: dict[Move, MoveRule] = {
     Move.RETURN: MoveRule(
         (State.SUBMITTED,), State.IN_PROGRESS, False, frozenset({Role.OFFICE}), "a reason"
     ),
-    Move.VERIFY: MoveRule((State.SUBMITTED,), State.VERIFIED, False, frozenset({Role.OFFICE}), None),
+    Move.VERIFY: MoveRule(
+        (State.SUBMITTED,), State.VERIFIED, False, frozenset({Role.OFFICE}), None
+    ),
     Move.CLOSE: MoveRule(
         (State.VERIFIED,), State.CLOSED, False, frozenset({Role.OFFICE, Role.LEADER}), None
     ),
@@ -109,12 +111,12 @@ class Decision:
 
 
 def allowed_sources(move: Move) -> list[State]:
-    return [State(t.source) for t in MACHINE.get_transitions(trigger=move.value)]
+    return [State(str(t.source)) for t in MACHINE.get_transitions(trigger=move.value)]
 
 
 def destination(move: Move, state: State) -> State | None:
     found = MACHINE.get_transitions(trigger=move.value, source=state.value)
-    return State(found[0].dest) if found else None
+    return State(str(found[0].dest)) if found else None
 
 
 def available_moves(state: State) -> list[Move]:

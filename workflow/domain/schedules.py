@@ -27,7 +27,9 @@ def _end_of_month(year: int, month: int) -> dt.date:
     return dt.date(year, month + 1, 1) - dt.timedelta(days=1)
 
 
-def periods(start: dt.date, end: dt.date, frequency: Frequency) -> list[tuple[str, dt.date, dt.date]]:
+def periods(
+    start: dt.date, end: dt.date, frequency: Frequency
+) -> list[tuple[str, dt.date, dt.date]]:
     """(key, first day, last day) of every period of `frequency` that overlaps [start, end]."""
     months = {"quarterly": 3, "half_yearly": 6, "yearly": 12}[frequency]
     out = []
@@ -37,9 +39,11 @@ def periods(start: dt.date, end: dt.date, frequency: Frequency) -> list[tuple[st
             last = _end_of_month(year, first_month + months - 1)
             if last < start or first > end:
                 continue
-            key = {"quarterly": f"{year}Q{index}", "half_yearly": f"{year}H{index}", "yearly": f"{year}"}[
-                frequency
-            ]
+            key = {
+                "quarterly": f"{year}Q{index}",
+                "half_yearly": f"{year}H{index}",
+                "yearly": f"{year}",
+            }[frequency]
             out.append((key, first, last))
     return out
 

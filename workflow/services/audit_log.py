@@ -40,7 +40,9 @@ def anchor(ctx: Context) -> dict[str, Any]:
         "ok": result.ok,
         "seq": result.head_seq,
         "hash": result.head_hash,
-        "anchor": f"{result.head_seq}:{result.head_hash}" if result.ok and result.head_seq else None,
+        "anchor": f"{result.head_seq}:{result.head_hash}"
+        if result.ok and result.head_seq
+        else None,
         "problem": result.problem,
     }
 

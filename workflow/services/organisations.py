@@ -46,7 +46,9 @@ def upsert_organisation_in(
     if existing is None:
         conn.execute(insert(organisations).values(code=spec.code, **header))
     else:
-        conn.execute(update(organisations).where(organisations.c.code == spec.code).values(**header))
+        conn.execute(
+            update(organisations).where(organisations.c.code == spec.code).values(**header)
+        )
     known_units = set(
         conn.execute(select(units.c.code).where(units.c.organisation == spec.code)).scalars()
     )

@@ -32,7 +32,15 @@ from workflow.store import repo
 from workflow.store.engine import reading, writing
 from workflow.store.tables import organisations, plan_versions, plans, tasks
 
-AMENDABLE = ("title", "category", "cooperating_units", "schedule_text", "deliverable", "target", "due_date")
+AMENDABLE = (
+    "title",
+    "category",
+    "cooperating_units",
+    "schedule_text",
+    "deliverable",
+    "target",
+    "due_date",
+)
 
 
 @dataclass
@@ -66,7 +74,9 @@ def load(ctx: Context, found: Definitions) -> list[LoadOutcome]:
         for spec, src in found.organisations.values():
             change = upsert_organisation_in(conn, ctx, spec, src.sha256, src.path)
             status = "created" if change.created else "updated" if change.changed else "unchanged"
-            outcomes.append(LoadOutcome(src.path, "organisation", spec.code, status, content_hash=src.sha256))
+            outcomes.append(
+                LoadOutcome(src.path, "organisation", spec.code, status, content_hash=src.sha256)
+            )
         stored = {
             code: OrganisationSpec.model_validate_json(text)
             for code, text in conn.execute(select(organisations.c.code, organisations.c.definition))
@@ -78,8 +88,14 @@ def load(ctx: Context, found: Definitions) -> list[LoadOutcome]:
             outcomes.append(_load_plan(conn, ctx, plan, src, org))
     for outcome in outcomes:
         if outcome.status != "unchanged":
-            ctx.log.info("definitions.loaded", kind=outcome.kind, id=outcome.id, status=outcome.status,
-                         version=outcome.version, tasks_created=outcome.tasks_created)
+            ctx.log.info(
+                "definitions.loaded",
+                kind=outcome.kind,
+                id=outcome.id,
+                status=outcome.status,
+                version=outcome.version,
+                tasks_created=outcome.tasks_created,
+            )
     return outcomes
 
 
@@ -90,8 +106,11 @@ def expand_units(codes: list[str], org: OrganisationSpec, lead: str) -> list[str
     for code in codes:
         group = groups.get(code)
         members = (
-            [u.code for u in org.units] if group and group.units == "all"
-            else list(group.units) if group else [code]
+            [u.code for u in org.units]
+            if group and group.units == "all"
+            else list(group.units)
+            if group
+            else [code]
         )
         out.extend(m for m in members if m != lead and m not in out)
     return out
@@ -116,7 +135,9 @@ def occurrences(task: TaskSpec, plan: PlanSpec) -> list[schedules.Occurrence]:
     raise InvalidInput(f"task {task.code}: unknown schedule {s!r}")  # the validator prevents this
 
 
-def _new_tasks(plan: PlanSpec, org: OrganisationSpec, rows: list[TaskSpec], version: int) -> list[NewTask]:
+def _new_tasks(
+    plan: PlanSpec, org: OrganisationSpec, rows: list[TaskSpec], version: int
+) -> list[NewTask]:
     out = []
     for row in rows:
         cooperating = expand_units(row.cooperating_units, org, row.lead_unit)
@@ -141,7 +162,9 @@ def _new_tasks(plan: PlanSpec, org: OrganisationSpec, rows: list[TaskSpec], vers
     return out
 
 
-def _load_plan(conn: Connection, ctx: Context, plan: PlanSpec, src: SourceFile, org: OrganisationSpec) -> LoadOutcome:
+def _load_plan(
+    conn: Connection, ctx: Context, plan: PlanSpec, src: SourceFile, org: OrganisationSpec
+) -> LoadOutcome:
     spec_json = plan.model_dump_json()
     spec_hash = audit.content_hash(spec_json)
     outcome = LoadOutcome(src.path, "plan", plan.id, "unchanged", content_hash=src.sha256)
@@ -154,7 +177,9 @@ def _load_plan(conn: Connection, ctx: Context, plan: PlanSpec, src: SourceFile, 
                 "give this plan its own id"
             )
         latest = conn.execute(
-            select(plan_versions).where(plan_versions.c.plan_id == plan.id, plan_versions.c.version == row.current_version)
+            select(plan_versions).where(
+                plan_versions.c.plan_id == plan.id, plan_versions.c.version == row.current_version
+            )
         ).one()
         outcome.version = row.current_version
         if latest.content_hash == spec_hash:
@@ -163,19 +188,30 @@ def _load_plan(conn: Connection, ctx: Context, plan: PlanSpec, src: SourceFile, 
     version = 1 if row is None else row.current_version + 1
     now = ctx.clock.now()
     if row is None:
-        conn.execute(insert(plans).values(id=plan.id, organisation=plan.organisation, title=plan.title, current_version=1))
+        conn.execute(
+            insert(plans).values(
+                id=plan.id, organisation=plan.organisation, title=plan.title, current_version=1
+            )
+        )
     else:
-        conn.execute(update(plans).where(plans.c.id == plan.id).values(title=plan.title, current_version=version))
+        conn.execute(
+            update(plans)
+            .where(plans.c.id == plan.id)
+            .values(title=plan.title, current_version=version)
+        )
     conn.execute(
         insert(plan_versions).values(
-            plan_id=plan.id, version=version, content_hash=spec_hash, source=src.path,
-            definition=spec_json, loaded_at=now,
+            plan_id=plan.id,
+            version=version,
+            content_hash=spec_hash,
+            source=src.path,
+            definition=spec_json,
+            loaded_at=now,
         )
     )
     outcome.status, outcome.version = ("created" if row is None else "new_version"), version
     existing = {
-        (r.code, r.period): r
-        for r in conn.execute(select(tasks).where(tasks.c.plan_id == plan.id))
+        (r.code, r.period): r for r in conn.execute(select(tasks).where(tasks.c.plan_id == plan.id))
     }
     wanted = _new_tasks(plan, org, list(plan.tasks), version)
     to_create = [t for t in wanted if (t.code, t.period) not in existing]
@@ -184,28 +220,46 @@ def _load_plan(conn: Connection, ctx: Context, plan: PlanSpec, src: SourceFile, 
         new_codes = {t.code for t in plan.tasks}
         outcome.rows_added = sorted(new_codes - old_codes)
         outcome.rows_removed = sorted(old_codes - new_codes)
-        outcome.tasks_amended, outcome.lead_changes = _amend(conn, ctx, plan, version, wanted, existing)
+        outcome.tasks_amended, outcome.lead_changes = _amend(
+            conn, ctx, plan, version, wanted, existing
+        )
     audit.append(
         conn,
         audit.Record(
-            actor=ctx.operator, role="admin", organisation=plan.organisation, action="plan.load",
-            subject=f"plan:{plan.id}@v{version}", plan_id=plan.id,
+            actor=ctx.operator,
+            role="admin",
+            organisation=plan.organisation,
+            action="plan.load",
+            subject=f"plan:{plan.id}@v{version}",
+            plan_id=plan.id,
             data={
-                "version": version, "file_sha256": src.sha256, "spec_sha256": spec_hash, "source": src.path,
-                "task_rows": len(plan.tasks), "tasks_created": len(to_create),
-                "rows_added": outcome.rows_added, "rows_removed": outcome.rows_removed,
+                "version": version,
+                "file_sha256": src.sha256,
+                "spec_sha256": spec_hash,
+                "source": src.path,
+                "task_rows": len(plan.tasks),
+                "tasks_created": len(to_create),
+                "rows_added": outcome.rows_added,
+                "rows_removed": outcome.rows_removed,
                 "lead_changes": outcome.lead_changes,
             },
         ),
         now,
     )
-    insert_new_tasks(conn, ctx, to_create, actor=ctx.operator, role="admin", reason=f"plan {plan.id} v{version}")
+    insert_new_tasks(
+        conn, ctx, to_create, actor=ctx.operator, role="admin", reason=f"plan {plan.id} v{version}"
+    )
     outcome.tasks_created = len(to_create)
     return outcome
 
 
 def _amend(
-    conn: Connection, ctx: Context, plan: PlanSpec, version: int, wanted: list[NewTask], existing: dict[tuple[str, str], Any]
+    conn: Connection,
+    ctx: Context,
+    plan: PlanSpec,
+    version: int,
+    wanted: list[NewTask],
+    existing: dict[tuple[str, str], Any],
 ) -> tuple[int, list[str]]:
     amended, lead_changes = 0, []
     now = ctx.clock.now()
@@ -215,15 +269,22 @@ def _amend(
         if current is None:
             continue
         if current.lead_unit != new.lead_unit:
-            lead_changes.append(f"{new.code}{'/' + new.period if new.period else ''}: {current.lead_unit} -> {new.lead_unit}")
+            where = f"{new.code}/{new.period}" if new.period else new.code
+            lead_changes.append(f"{where}: {current.lead_unit} -> {new.lead_unit}")
         changes: dict[str, list[Any]] = {}
         values: dict[str, Any] = {}
         for name in AMENDABLE:
-            before = json.loads(current.cooperating_units) if name == "cooperating_units" else getattr(current, name)
+            before = (
+                json.loads(current.cooperating_units)
+                if name == "cooperating_units"
+                else getattr(current, name)
+            )
             after = getattr(new, name)
             if before != after:
                 changes[name] = [_plain(before), _plain(after)]
-                values[name] = json.dumps(after, ensure_ascii=False) if name == "cooperating_units" else after
+                values[name] = (
+                    json.dumps(after, ensure_ascii=False) if name == "cooperating_units" else after
+                )
         if not changes:
             continue
         values["updated_at"] = now
@@ -231,9 +292,15 @@ def _amend(
             raise InvalidInput(f"task {current.id} changed while the plan was loading; load again")
         records.append(
             audit.Record(
-                actor=ctx.operator, role="admin", organisation=current.organisation, action="task.amend",
-                subject=f"task:{current.id}", task_id=current.id, plan_id=plan.id,
-                from_state=current.state, to_state=current.state,
+                actor=ctx.operator,
+                role="admin",
+                organisation=current.organisation,
+                action="task.amend",
+                subject=f"task:{current.id}",
+                task_id=current.id,
+                plan_id=plan.id,
+                from_state=current.state,
+                to_state=current.state,
                 data={"plan_version": version, "version": current.version + 1, "changes": changes},
             )
         )
@@ -251,7 +318,12 @@ def _plain(value: Any) -> Any:
 
 def list_plans(ctx: Context) -> list[dict[str, Any]]:
     with reading(ctx.engine) as conn:
-        counts = dict(conn.execute(select(tasks.c.plan_id, func.count()).group_by(tasks.c.plan_id)).all())
+        counts: dict[str, int] = {
+            plan_id: int(n)
+            for plan_id, n in conn.execute(
+                select(tasks.c.plan_id, func.count()).group_by(tasks.c.plan_id)
+            )
+        }
         rows = conn.execute(select(plans).order_by(plans.c.organisation, plans.c.id)).all()
     return [
         {
@@ -274,7 +346,8 @@ def show_plan(ctx: Context, plan_id: str) -> dict[str, Any]:
         spec = PlanSpec.model_validate_json(
             conn.execute(
                 select(plan_versions.c.definition).where(
-                    plan_versions.c.plan_id == plan_id, plan_versions.c.version == row.current_version
+                    plan_versions.c.plan_id == plan_id,
+                    plan_versions.c.version == row.current_version,
                 )
             ).scalar_one()
         )
@@ -282,9 +355,15 @@ def show_plan(ctx: Context, plan_id: str) -> dict[str, Any]:
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for view in views:
         grouped[view.category or ""].append(
-            {"id": view.id, "code": view.code, "period": view.period, "state": str(view.state),
-             "lead_unit": view.lead_unit, "due_date": view.due_date.isoformat() if view.due_date else None,
-             "title": view.title}
+            {
+                "id": view.id,
+                "code": view.code,
+                "period": view.period,
+                "state": str(view.state),
+                "lead_unit": view.lead_unit,
+                "due_date": view.due_date.isoformat() if view.due_date else None,
+                "title": view.title,
+            }
         )
     states = {s.value: 0 for s in State}
     for view in views:
@@ -299,7 +378,8 @@ def show_plan(ctx: Context, plan_id: str) -> dict[str, Any]:
         "period": {"start": spec.period.start.isoformat(), "end": spec.period.end.isoformat()},
         "legal_basis": spec.legal_basis,
         "report_deadlines": [
-            {"title": d.title, "due": d.due.isoformat(), "recipient": d.recipient} for d in spec.report_deadlines
+            {"title": d.title, "due": d.due.isoformat(), "recipient": d.recipient}
+            for d in spec.report_deadlines
         ],
         "task_count": len(views),
         "tasks_by_state": states,
@@ -310,6 +390,7 @@ def show_plan(ctx: Context, plan_id: str) -> dict[str, Any]:
                 "name": BY_CODE[code].name if code in BY_CODE else code,
                 "tasks": grouped[code],
             }
-            for code in [c.code for c in BY_CODE.values() if c.code in grouped] + [c for c in grouped if c not in BY_CODE]
+            for code in [c.code for c in BY_CODE.values() if c.code in grouped]
+            + [c for c in grouped if c not in BY_CODE]
         ],
     }

@@ -123,7 +123,9 @@ def _translated() -> Iterator[None]:
         raise StoreUnavailable(f"cannot use the database: {_first_line(exc.orig)}") from exc
     except DBAPIError as exc:
         if exc.connection_invalidated:
-            raise StoreUnavailable(f"lost the database connection: {_first_line(exc.orig)}") from exc
+            raise StoreUnavailable(
+                f"lost the database connection: {_first_line(exc.orig)}"
+            ) from exc
         raise
 
 

@@ -8,6 +8,7 @@ code without a join. The audit table keeps its text exactly as hashed (`at` as I
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from sqlalchemy import (
     BigInteger,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -50,9 +52,7 @@ class Organisation(Base):
 
 class Unit(Base):
     __tablename__ = "units"
-    organisation: Mapped[str] = mapped_column(
-        ForeignKey("organisations.code"), primary_key=True
-    )
+    organisation: Mapped[str] = mapped_column(ForeignKey("organisations.code"), primary_key=True)
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(Text)
     illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -153,11 +153,12 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
-organisations = Organisation.__table__
-units = Unit.__table__
-people = Person.__table__
-person_roles = PersonRole.__table__
-plans = Plan.__table__
-plan_versions = PlanVersion.__table__
-tasks = Task.__table__
-audit_log = AuditEntry.__table__
+# Core handles on the mapped tables (services use Core statements on the hot paths).
+organisations = cast(Table, Organisation.__table__)
+units = cast(Table, Unit.__table__)
+people = cast(Table, Person.__table__)
+person_roles = cast(Table, PersonRole.__table__)
+plans = cast(Table, Plan.__table__)
+plan_versions = cast(Table, PlanVersion.__table__)
+tasks = cast(Table, Task.__table__)
+audit_log = cast(Table, AuditEntry.__table__)

@@ -80,7 +80,9 @@ def upgrade() -> None:
         sa.Column("person_id", sa.String(80), nullable=False),
         sa.Column("role", sa.String(20), nullable=False),
         sa.PrimaryKeyConstraint("person_id", "role", name="pk_person_roles"),
-        sa.ForeignKeyConstraint(["person_id"], ["people.id"], name="fk_person_roles_person_id_people"),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["people.id"], name="fk_person_roles_person_id_people"
+        ),
     )
     op.create_table(
         "plans",

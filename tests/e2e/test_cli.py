@@ -1,0 +1,241 @@
+"""The CLI as users and scripts meet it: a task's whole life, exit codes, formats, tampering."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from sqlalchemy import text
+
+from tests.e2e.conftest import DEFINITIONS, Cli, run_process
+from workflow.store.engine import open_engine
+
+LS_PLAN = "lsn-skhdt-papi-2024"
+TASK_KEYS = {"id", "code", "title", "plan", "state", "lead_unit", "due_date", "version"}
+ENTRY_KEYS = {
+    "seq",
+    "at",
+    "actor",
+    "role",
+    "action",
+    "subject",
+    "from_state",
+    "to_state",
+    "data",
+    "prev_hash",
+    "hash",
+}
+
+
+def loaded(cli: Cli) -> dict[str, list[str]]:
+    """Load the definitions; return Lạng Sơn's people by role."""
+    assert cli("init").code == 0
+    result = cli("plans", "load", str(DEFINITIONS), "--format", "json")
+    assert result.code == 0, result.err
+    org = json.loads(cli("orgs", "show", "LSN-SKHDT", "--format", "json").out)
+    assert {"code", "name", "units", "people"} <= set(org)
+    people: dict[str, list[str]] = {}
+    for person in org["people"]:
+        for role in person["roles"]:
+            people.setdefault(f"{role}@{person['unit']}", []).append(person["id"])
+            people.setdefault(role, []).append(person["id"])
+    return people
+
+
+def test_a_task_life_on_the_cli(cli: Cli) -> None:
+    people = loaded(cli)
+    listing = json.loads(
+        cli("tasks", "list", "--plan", LS_PLAN, "--unit", "TTR", "--format", "json").out
+    )
+    assert listing and all(set(t) >= TASK_KEYS for t in listing)
+    task = listing[0]
+    tid = str(task["id"])
+    staff = people["staff@TTR"][0]
+    office_a, office_b = people["office"][:2]
+    leader = people["leader"][0]
+
+    assert (
+        cli("tasks", "start", tid, "--as", people["staff@DKKD"][0]).code == 4
+    )  # not the lead unit
+    assert cli("tasks", "start", tid, "--as", staff).code == 0
+    refused = cli("tasks", "start", tid, "--as", staff)
+    assert (
+        refused.code == 3
+        and "it is in_progress; start is allowed only when the task is assigned" in refused.err
+    )
+    missing = cli("tasks", "submit", tid, "--as", staff)
+    assert missing.code == 2 and "submit needs --note" in missing.err
+    assert (
+        cli("tasks", "submit", tid, "--as", staff, "--note", "Biên bản kiểm tra đột xuất").code == 0
+    )
+    assert cli("tasks", "verify", tid, "--as", staff).code == 4  # staff are not the office
+    assert cli("tasks", "return", tid, "--as", office_a, "--note", "Bổ sung kết luận").code == 0
+    assert cli("tasks", "submit", tid, "--as", staff, "--note", "Đã bổ sung").code == 0
+    stale = cli("tasks", "verify", tid, "--as", office_b, "--expect-version", "2")
+    assert stale.code == 5 and "changed by someone else meanwhile" in stale.err
+    assert cli("tasks", "verify", tid, "--as", office_b).code == 0
+    closed = cli("tasks", "close", tid, "--as", leader, "--format", "json")
+    assert closed.code == 0 and json.loads(closed.out)["state"] == "closed"
+    assert json.loads(closed.out)["version"] == 7
+
+    history = json.loads(cli("tasks", "history", tid, "--format", "json").out)
+    assert [h["action"] for h in history] == [
+        "task.create",
+        "start",
+        "submit",
+        "return",
+        "submit",
+        "verify",
+        "close",
+    ]
+    entries = json.loads(cli("audit", "query", "--task", tid, "--format", "json").out)
+    assert entries == history and all(set(e) >= ENTRY_KEYS for e in entries)
+    by_office = json.loads(
+        cli("audit", "query", "--actor", office_a, "--action", "return", "--format", "json").out
+    )
+    assert [e["data"]["note"] for e in by_office] == ["Bổ sung kết luận"]
+    rows = list(
+        csv.DictReader(io.StringIO(cli("audit", "query", "--task", tid, "--format", "csv").out))
+    )
+    assert [r["action"] for r in rows][-1] == "close"
+    verified = json.loads(cli("audit", "verify", "--format", "json").out)
+    assert verified["ok"] and verified["first_bad_seq"] is None and verified["checked"] > 90
+    assert cli("tasks", "show", "99999").code == 2
+
+
+def test_tampering_is_named_by_audit_verify(cli: Cli, db_url: str) -> None:
+    loaded(cli)
+    anchor = cli("audit", "anchor").out.strip()
+    engine = open_engine(db_url)
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.execute(text("DROP TRIGGER audit_log_no_update"))
+        else:
+            conn.execute(text("DROP TRIGGER audit_log_no_update_delete ON audit_log"))
+        conn.execute(text("UPDATE audit_log SET actor = 'mallory' WHERE seq = 7"))
+    engine.dispose()
+    result = cli("audit", "verify", "--format", "json")
+    report = json.loads(result.out)
+    assert result.code == 6
+    assert (report["ok"], report["first_bad_seq"], report["checked"]) == (False, 7, 6)
+    assert "entry 7 was altered" in report["problem"]
+    table = cli("audit", "verify")
+    assert table.code == 6 and "BROKEN at entry 7" in table.out
+    assert cli("audit", "verify", "--anchor", anchor).code == 6
+    assert cli("audit", "verify", "--anchor", "nonsense").code == 2
+
+
+def test_listings_speak_table_json_and_csv(cli: Cli) -> None:
+    loaded(cli)
+    plans = json.loads(cli("plans", "list", "--format", "json").out)
+    assert {p["id"]: p["task_count"] for p in plans}[LS_PLAN] == 9
+    assert all({"id", "version", "title", "organisation", "task_count"} <= set(p) for p in plans)
+    table = cli("tasks", "list", "--plan", LS_PLAN).out.splitlines()
+    assert table[0].split()[:4] == ["ID", "CODE", "PERIOD", "STATE"] and len(table) == 10
+    csv_rows = list(csv.DictReader(io.StringIO(cli("tasks", "list", "--format", "csv").out)))
+    assert len(csv_rows) == 88
+    overdue = json.loads(
+        cli("tasks", "list", "--overdue", "--as-of", "2024-07-01", "--format", "json").out
+    )
+    assert {t["code"] for t in overdue if t["plan"] == LS_PLAN} == {"III.2"}  # the H1 report
+    shown = cli("plans", "show", "qna-bqlkkt-par-sipas-2023")
+    assert (
+        "SIPAS · Tiếp cận dịch vụ" in shown.out
+        and "PAR INDEX · Công tác lãnh đạo, chỉ đạo" in shown.out
+    )
+    orgs = json.loads(cli("orgs", "list", "--format", "json").out)
+    assert {o["code"] for o in orgs} == {"QNA-BQLKKT", "LSN-SKHDT"}
+    assert cli("tasks", "list", "--format", "yaml").code == 2
+
+
+def test_bad_definitions_are_refused_with_positions_and_nothing_loads(
+    cli: Cli, tmp_path: Path
+) -> None:
+    assert cli("init").code == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kind: plan\nid: x\norganisation: QNA-BQLKKT\ntitle: [\n", encoding="utf-8")
+    result = cli("plans", "load", str(DEFINITIONS), str(bad))
+    assert result.code == 2
+    assert f"{bad}:5:1: YAML syntax error" in result.err
+    assert "nothing was loaded" in result.err
+    assert json.loads(cli("plans", "list", "--format", "json").out) == []
+    assert cli("plans", "validate", str(DEFINITIONS)).code == 0
+
+
+def test_log_json_has_one_event_per_transition(cli: Cli) -> None:
+    people = loaded(cli)
+    task = json.loads(
+        cli("tasks", "list", "--plan", LS_PLAN, "--unit", "VP", "--format", "json").out
+    )[0]
+    result = cli("--log-json", "tasks", "start", str(task["id"]), "--as", people["staff@VP"][0])
+    [event] = [json.loads(line) for line in result.err.splitlines() if line.startswith("{")]
+    assert event["event"] == "task.transition"
+    assert (event["task"], event["from"], event["to"]) == (task["id"], "assigned", "in_progress")
+    assert event["actor"] == people["staff@VP"][0] and event["role"] == "staff"
+
+
+def test_lifecycle_diagram_and_schema(cli: Cli) -> None:
+    diagram = cli("lifecycle", "diagram").out
+    assert diagram.startswith("stateDiagram-v2")
+    assert "submitted --> verified: verify (office, not the submitter)" in diagram
+    schema = json.loads(cli("plans", "schema").out)
+    assert "par.leadership" in schema["$defs"]["TaskSpec"]["properties"]["category"]["enum"]
+    assert {"OrganisationSpec", "PlanSpec"} <= set(schema["$defs"])
+
+
+def test_eight_processes_start_the_same_task_one_wins(db_url: str) -> None:
+    assert run_process("plans", "load", str(DEFINITIONS), db=db_url).code == 0
+    listing = json.loads(
+        run_process("tasks", "list", "--unit", "TTR", "--format", "json", db=db_url).out
+    )
+    tid = str(listing[0]["id"])
+
+    people = json.loads(
+        run_process("orgs", "show", "LSN-SKHDT", "--format", "json", db=db_url).out
+    )["people"]
+    staff = next(p["id"] for p in people if p["unit"] == "TTR" and "staff" in p["roles"])
+
+    def start_as(_: int) -> int:
+        return run_process(
+            "tasks", "start", tid, "--as", staff, "--expect-version", "1", db=db_url
+        ).code
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = sorted(pool.map(start_as, range(8)))
+    assert codes == [0] + [5] * 7
+    history = json.loads(run_process("tasks", "history", tid, "--format", "json", db=db_url).out)
+    assert [h["action"] for h in history] == ["task.create", "start"]
+
+
+def test_the_demo_runs_end_to_end(tmp_path: Path) -> None:
+    result = run_process("demo", "--definitions", str(DEFINITIONS), "--out", str(tmp_path / "out"))
+    assert result.code == 0, result.err
+    assert "audit log       intact" in result.out
+    assert "ERROR" not in result.err and "[error" not in result.err
+    assert (tmp_path / "out" / "planflow-demo.db").exists()
+    again = run_process(
+        "demo",
+        "--definitions",
+        str(DEFINITIONS),
+        "--out",
+        str(tmp_path / "out"),
+        "--format",
+        "json",
+    )
+    assert (
+        json.loads(again.out)["audit_entries"]
+        == json.loads(
+            run_process(
+                "demo",
+                "--definitions",
+                str(DEFINITIONS),
+                "--out",
+                str(tmp_path / "out"),
+                "--format",
+                "json",
+            ).out
+        )["audit_entries"]
+    )  # a fresh database each time, the same seeded run

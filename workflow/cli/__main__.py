@@ -1,0 +1,3 @@
+from workflow.cli.main import main
+
+main()
