@@ -63,6 +63,7 @@ id: thu-nghiem-2024
 organisation: QNA-BQLKKT
 title: Kế hoạch thử nghiệm
 issuer: Ban Quản lý
+signer: qna.ldb.thieu-viet-dung
 period: {start: 2024-01-01, end: 2024-12-31}
 tasks:
   - code: "1.1"
@@ -94,51 +95,51 @@ def test_the_example_plan_is_valid(workspace: Path) -> None:
     [
         (
             ("schedule: {by: 2024-06-30}", "schedule: {by: 2024-06-30"),
-            "plan.yaml:14:9: YAML syntax error: expected ',' or '}', but got ':'",
+            "plan.yaml:15:9: YAML syntax error: expected ',' or '}', but got ':'",
         ),
         (
             ("    title: Công khai thủ tục hành chính\n", ""),
-            "plan.yaml:8:5: tasks[0] (1.1): missing required field 'title'",
+            "plan.yaml:9:5: tasks[0] (1.1): missing required field 'title'",
         ),
         (
             ('code: "1.2"', "code: 1.2"),
-            'plan.yaml:14:11: tasks[1].code: expected text but got the number 1.2; put it in quotes: "1.2"',
+            'plan.yaml:15:11: tasks[1].code: expected text but got the number 1.2; put it in quotes: "1.2"',
         ),
         (
             ("lead_unit: QLDT", "lead_unit: QLD"),
-            "plan.yaml:17:16: unknown unit 'QLD'; did you mean 'QLDT'?",
+            "plan.yaml:18:16: unknown unit 'QLD'; did you mean 'QLDT'?",
         ),
         (
             ("lead_unit: QLDT", "lead_unit: CPDV"),
-            "plan.yaml:17:16: unknown unit 'CPDV'; 'CPDV' is a group: a task has one lead unit",
+            "plan.yaml:18:16: unknown unit 'CPDV'; 'CPDV' is a group: a task has one lead unit",
         ),
         (
             ("category: par.leadership", "category: par.leadershp"),
-            "plan.yaml:16:15: unknown category 'par.leadershp'; did you mean 'par.leadership'?",
+            "plan.yaml:17:15: unknown category 'par.leadershp'; did you mean 'par.leadership'?",
         ),
         (
             ('code: "1.2"', 'code: "1.1"'),
-            "plan.yaml:14:11: duplicate task code '1.1' (first on line 8)",
+            "plan.yaml:15:11: duplicate task code '1.1' (first on line 9)",
         ),
         (
             ("cooperating_units: [CPDV]", "cooperating_units: [HCTH]"),
-            "plan.yaml:12:25: cooperating unit 'HCTH' is the lead unit itself; remove it",
+            "plan.yaml:13:25: cooperating unit 'HCTH' is the lead unit itself; remove it",
         ),
         (
             ("{by: 2024-06-30}", "{by: 2025-06-30}"),
-            "plan.yaml:13:20: date 2025-06-30 is outside the plan's period (2024-01-01 to 2024-12-31)",
+            "plan.yaml:14:20: date 2025-06-30 is outside the plan's period (2024-01-01 to 2024-12-31)",
         ),
         (
             ("{by: 2024-06-30}", "{by: 30/06/2024}"),
-            "plan.yaml:13:20: tasks[0] (1.1).schedule.by: expected a date written YYYY-MM-DD, got '30/06/2024'",
+            "plan.yaml:14:20: tasks[0] (1.1).schedule.by: expected a date written YYYY-MM-DD, got '30/06/2024'",
         ),
         (
             ("{periodic: quarterly}", "{periodic: monthly}"),
-            "plan.yaml:18:26: tasks[1] (1.2).schedule.periodic: Input should be 'quarterly', 'half_yearly' or 'yearly'",
+            "plan.yaml:19:26: tasks[1] (1.2).schedule.periodic: Input should be 'quarterly', 'half_yearly' or 'yearly'",
         ),
         (
             ("{periodic: quarterly}", "weekly"),
-            "plan.yaml:18:15: tasks[1] (1.2).schedule: a schedule is one of: continuous | within_year",
+            "plan.yaml:19:15: tasks[1] (1.2).schedule: a schedule is one of: continuous | within_year",
         ),
         (("issuer:", "isuer:"), "plan.yaml:5:1: unknown field 'isuer'; did you mean 'issuer'?"),
         (
@@ -148,6 +149,10 @@ def test_the_example_plan_is_valid(workspace: Path) -> None:
         (
             ("title: Kế hoạch thử nghiệm\n", "title: Kế hoạch thử nghiệm\ntitle: Lặp\n"),
             "plan.yaml:5:1: duplicate key 'title' (first given on line 4); keep one",
+        ),
+        (
+            ("signer: qna.ldb.thieu-viet-dung", "signer: qna.ldb.thieu-viet-dun"),
+            "plan.yaml:6:9: unknown person 'qna.ldb.thieu-viet-dun' in QNA-BQLKKT; did you mean 'qna.ldb.thieu-viet-dung'?",
         ),
         (
             ("kind: plan", "kind: plna"),
@@ -170,6 +175,7 @@ def test_the_example_plan_is_valid(workspace: Path) -> None:
         "unknown-field",
         "unknown-org",
         "duplicate-key",
+        "unknown-person",
         "unknown-kind",
     ],
 )

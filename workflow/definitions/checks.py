@@ -276,6 +276,15 @@ def _plan_checks(plan: PlanSpec, src: SourceFile, org: OrganisationSpec | None) 
                     f"report due {deadline.due} before the plan's period starts ({start})",
                 )
             )
+    if org is not None and plan.signer is not None:
+        people = {p.id for p in org.people}
+        if plan.signer not in people:
+            problems.append(
+                src.problem(
+                    ("signer",),
+                    f"unknown person '{plan.signer}' in {org.code}{suggest(plan.signer, people)}",
+                )
+            )
     named = {s.id for s in plan.schedules}
     return problems + _task_checks(src, list(enumerate(plan.tasks)), org, plan.period, named)
 

@@ -199,6 +199,9 @@ class PlanSpec(Spec):
     organisation: str
     title: NonEmpty
     issuer: NonEmpty
+    signer: Annotated[str, Field(pattern=SLUG_PATTERN)] | None = Field(
+        default=None, description="Id of the person who signed the plan (a person of the organisation)"
+    )
     number: str | None = Field(default=None, description="e.g. 105/KH-SKHĐT")
     date: dt.date | None = None
     legal_basis: list[NonEmpty] = Field(default_factory=list)
