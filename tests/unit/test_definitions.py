@@ -156,7 +156,7 @@ def test_the_example_plan_is_valid(workspace: Path) -> None:
         ),
         (
             ("kind: plan", "kind: plna"),
-            "plan.yaml:1:7: `kind` must be 'organisation' or 'plan', got 'plna'; did you mean 'plan'?",
+            "plan.yaml:1:7: `kind` must be 'organisation', 'plan', 'procedures' or 'apology_rules', got 'plna'; did you mean 'plan'?",
         ),
     ],
     ids=[
@@ -210,7 +210,8 @@ def test_not_utf8_and_empty_and_not_a_mapping(workspace: Path) -> None:
     assert any(t.startswith("a.yaml:1:1: the file is not UTF-8 text") for t in text)
     assert any(t.startswith("b.yaml:1:1: the file is empty") for t in text)
     assert any(
-        t.startswith("c.yaml:1:1: expected a mapping with `kind: organisation`") for t in text
+        t.startswith("c.yaml:1:1: expected a mapping with `kind:` ('organisation', 'plan'")
+        for t in text
     )
 
 

@@ -133,6 +133,33 @@ def anchor(fmt: FormatOpt = "table") -> None:
         raise typer.Exit(6)
 
 
+@app.command("replay")
+def replay(fmt: FormatOpt = "table") -> None:
+    """Recompute every task from the log. Exit 0 if the tasks match, 6 naming each that does not."""
+    out = parse_format(fmt, (Format.TABLE, Format.JSON))
+    report = audit_log.replay(context())
+    if out is Format.JSON:
+        sys.stdout.write(to_json(report.as_json()) + "\n")
+    elif report.ok:
+        typer.echo(
+            f"tasks match the audit log: {report.tasks_checked} tasks checked, "
+            f"{report.entries_replayed} entries replayed"
+        )
+    else:
+        for problem in report.log_problems:
+            typer.echo(str(problem))
+        for mismatch in report.mismatches:
+            typer.echo(str(mismatch))
+        bad = len(report.log_problems)
+        typer.echo(
+            f"replay MISMATCH: {len(report.mismatches)} task(s) differ from the audit log, "
+            f"{bad} entr{'y does' if bad == 1 else 'ies do'} not follow from the ones before "
+            f"({report.tasks_checked} tasks checked)"
+        )
+    if not report.ok:
+        raise typer.Exit(6)
+
+
 @app.command("export")
 def export(
     fmt: Annotated[str, typer.Option("--format", "-f", help="jsonl or csv")] = "jsonl",
@@ -147,6 +174,10 @@ def export(
     if output is None:
         audit_log.export(ctx, fmt, sys.stdout)  # type: ignore[arg-type]
         return
-    with open(output, "w", encoding="utf-8", newline="") as handle:
+    try:
+        handle = open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115
+    except OSError as exc:
+        raise InvalidInput(f"--output {output!r}: cannot write there: {exc.strerror}") from None
+    with handle:
         count = audit_log.export(ctx, fmt, handle)  # type: ignore[arg-type]
     typer.echo(f"exported {count} entries to {output}", err=True)

@@ -18,7 +18,7 @@ except ImportError:  # pragma: no cover - older Typer on plain click
     from click import ClickException, UsageError  # type: ignore[assignment]
 
 from workflow import logs
-from workflow.cli import audit_cmd, demo_cmd, init_cmd, plans_cmd, tasks_cmd
+from workflow.cli import audit_cmd, demo_cmd, dossiers_cmd, init_cmd, plans_cmd, tasks_cmd
 from workflow.cli.runtime import RUNTIME
 from workflow.errors import PlanflowError
 
@@ -54,6 +54,9 @@ app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(plans_cmd.plans_app, name="plans")
 app.add_typer(plans_cmd.orgs_app, name="orgs")
 app.add_typer(plans_cmd.lifecycle_app, name="lifecycle")
+app.add_typer(dossiers_cmd.dossiers_app, name="dossiers")
+app.add_typer(dossiers_cmd.procedures_app, name="procedures")
+app.add_typer(dossiers_cmd.flows_app, name="flows")
 
 
 def _hoist_global_options(argv: list[str]) -> list[str]:
@@ -108,7 +111,8 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(message: str) -> None:
-    sys.stderr.write(f"planflow: error: {message.strip()}\n")
+    one_line = " ".join(message.split())  # every error is one line, whatever it quotes
+    sys.stderr.write(f"planflow: error: {one_line}\n")
     sys.stderr.flush()
 
 

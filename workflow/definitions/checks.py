@@ -16,12 +16,23 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from workflow.definitions import models
-from workflow.definitions.models import OrganisationSpec, PlanSpec
+from workflow.definitions.models import (
+    ApologyRulesSpec,
+    OrganisationSpec,
+    PlanSpec,
+    ProceduresSpec,
+)
 from workflow.definitions.source import Loc, Problem, SourceError, SourceFile, read_source
 from workflow.definitions.vocabulary import BY_CODE
 
 SUFFIXES = (".yaml", ".yml")
-KINDS: dict[str, type[BaseModel]] = {"organisation": OrganisationSpec, "plan": PlanSpec}
+KINDS: dict[str, type[BaseModel]] = {
+    "organisation": OrganisationSpec,
+    "plan": PlanSpec,
+    "procedures": ProceduresSpec,
+    "apology_rules": ApologyRulesSpec,
+}
+KIND_NAMES = "'organisation', 'plan', 'procedures' or 'apology_rules'"
 ALL_FIELDS = sorted(
     {
         name
@@ -45,6 +56,8 @@ class Definitions:
 
     organisations: dict[str, tuple[OrganisationSpec, SourceFile]] = field(default_factory=dict)
     plans: list[tuple[PlanSpec, SourceFile]] = field(default_factory=list)
+    procedures: list[tuple[ProceduresSpec, SourceFile]] = field(default_factory=list)
+    rules: list[tuple[ApologyRulesSpec, SourceFile]] = field(default_factory=list)
 
     @property
     def task_rows(self) -> int:
@@ -99,8 +112,7 @@ def parse_file(path: Path) -> tuple[BaseModel | None, SourceFile | None, list[Pr
             [
                 source.problem(
                     (),
-                    "expected a mapping with `kind: organisation` or "
-                    "`kind: plan` at the top of the file",
+                    f"expected a mapping with `kind:` ({KIND_NAMES}) at the top of the file",
                 )
             ],
         )
@@ -114,7 +126,7 @@ def parse_file(path: Path) -> tuple[BaseModel | None, SourceFile | None, list[Pr
             [
                 source.problem(
                     where,
-                    f"`kind` must be 'organisation' or 'plan', got {got}"
+                    f"`kind` must be {KIND_NAMES}, got {got}"
                     + (suggest(str(kind), KINDS) if isinstance(kind, str) else ""),
                 )
             ],
@@ -397,6 +409,55 @@ def _outside(day: Any, period: models.Period) -> str:
     return f"date {day} is outside the plan's period ({period.start} to {period.end})"
 
 
+def _procedure_and_rule_checks(
+    found: Definitions, known: dict[str, OrganisationSpec]
+) -> list[Problem]:
+    problems: list[Problem] = []
+    for spec, src in found.procedures:
+        entry = found.organisations.get(spec.organisation)
+        org = entry[0] if entry else known.get(spec.organisation)
+        if org is None:
+            names = set(found.organisations) | set(known)
+            problems.append(
+                src.problem(
+                    ("organisation",),
+                    f"unknown organisation '{spec.organisation}'"
+                    f"{suggest(spec.organisation, names)}; give its organisation file too",
+                )
+            )
+            continue
+        codes = [p.code for p in spec.procedures]
+        locs: list[Loc] = [("procedures", i, "code") for i in range(len(codes))]
+        problems += _duplicates(src, locs, codes, "procedure code")
+        units = {u.code for u in org.units}
+        for i, procedure in enumerate(spec.procedures):
+            if procedure.unit not in units:
+                problems.append(
+                    src.problem(
+                        ("procedures", i, "unit"),
+                        f"unknown unit '{procedure.unit}'{suggest(procedure.unit, units)}",
+                    )
+                )
+    seen: dict[str, str] = {}
+    starts: dict[Any, str] = {}
+    for rule, src in found.rules:
+        if rule.id in seen:
+            problems.append(
+                src.problem(("id",), f"rule set '{rule.id}' is also in {seen[rule.id]}")
+            )
+        if rule.effective_from in starts:
+            problems.append(
+                src.problem(
+                    ("effective_from",),
+                    f"rule set '{starts[rule.effective_from]}' takes effect on the same day; "
+                    "give each legal regime its own date",
+                )
+            )
+        seen.setdefault(rule.id, src.path)
+        starts.setdefault(rule.effective_from, rule.id)
+    return problems
+
+
 def discover_organisation(plan_file: Path, code: str, levels: int = 3) -> Path | None:
     """The organisation file a plan belongs to: in its folder or a parent folder."""
     folder = plan_file.resolve().parent
@@ -440,7 +501,7 @@ def validate(
         if (
             isinstance(declared, str)
             and source is not None
-            and source.data.get("kind") == "plan"
+            and source.data.get("kind") in ("plan", "procedures")
             and declared not in found.organisations
             and not (known and declared in known)
         ):
@@ -461,6 +522,11 @@ def validate(
             found.organisations[spec.code] = (spec, source)
         elif isinstance(spec, PlanSpec) and source is not None:
             found.plans.append((spec, source))
+        elif isinstance(spec, ProceduresSpec) and source is not None:
+            found.procedures.append((spec, source))
+        elif isinstance(spec, ApologyRulesSpec) and source is not None:
+            found.rules.append((spec, source))
+    problems += _procedure_and_rule_checks(found, known or {})
     plan_ids: dict[str, str] = {}
     for org_spec, src in found.organisations.values():
         problems += _organisation_checks(org_spec, src)

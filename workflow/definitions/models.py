@@ -200,7 +200,8 @@ class PlanSpec(Spec):
     title: NonEmpty
     issuer: NonEmpty
     signer: Annotated[str, Field(pattern=SLUG_PATTERN)] | None = Field(
-        default=None, description="Id of the person who signed the plan (a person of the organisation)"
+        default=None,
+        description="Id of the person who signed the plan (a person of the organisation)",
     )
     number: str | None = Field(default=None, description="e.g. 105/KH-SKHĐT")
     date: dt.date | None = None
@@ -212,4 +213,59 @@ class PlanSpec(Spec):
     schedules: list[NamedSchedule] = Field(default_factory=list)
     sections: list[Section] = Field(default_factory=list)
     tasks: Annotated[list[TaskSpec], Field(min_length=1)]
+    notes: str | None = None
+
+
+# ---------------------------------------------------------------- procedures and legal rules
+
+PROCEDURE_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+
+
+class ProcedureSpec(Spec):
+    code: Annotated[
+        str, Field(pattern=PROCEDURE_CODE_PATTERN, description="National TTHC code, e.g. 2.000041")
+    ]
+    name: NonEmpty
+    working_days: Annotated[int, Field(ge=1, le=365, description="Legal processing time")]
+    unit: str = Field(description="Code of the unit that handles it")
+    cutoff_hour: Annotated[int, Field(ge=0, le=23)] | None = Field(
+        default=None, description="Received at or after this hour: counts from the next working day"
+    )
+    legal_basis: str | None = None
+    illustrative: bool = False
+
+
+class ProceduresSpec(Spec):
+    kind: Literal["procedures"]
+    organisation: str
+    procedures: Annotated[list[ProcedureSpec], Field(min_length=1)]
+    notes: str | None = None
+
+
+class FormSpec(Spec):
+    code: NonEmpty = Field(description="e.g. Mẫu số 04")
+    title: NonEmpty
+    source: NonEmpty = Field(description="The circular that defines the form")
+
+
+class ApologyRulesSpec(Spec):
+    """When and how a late dossier gets its apology: one version per legal regime."""
+
+    kind: Literal["apology_rules"]
+    id: Annotated[str, Field(pattern=SLUG_PATTERN)]
+    title: NonEmpty
+    legal_basis: Annotated[list[NonEmpty], Field(min_length=1)]
+    effective_from: dt.date
+    notice_working_days: Annotated[int, Field(ge=0, le=30)] = Field(
+        description="Letters go out no later than this many working days before the due date"
+    )
+    max_extensions: Annotated[int, Field(ge=0, le=10)] = Field(
+        description="How often the return date may be re-set; past it, dossiers are escalated"
+    )
+    default_extension_working_days: Annotated[int, Field(ge=1, le=365)] = Field(
+        description="New return date when the unit declared no delay"
+    )
+    form: FormSpec
+    apology_text: NonEmpty
+    verified: bool = Field(default=True, description="False where the rule is not yet verified")
     notes: str | None = None

@@ -1,14 +1,18 @@
-"""Audit use cases for auditors: query, verify (optionally against an anchor), export."""
+"""Audit use cases for auditors: query, verify (optionally against an anchor), replay, export."""
 
 from __future__ import annotations
 
 import re
 from typing import IO, Any, Literal
 
+from sqlalchemy import select
+
 from workflow import audit
+from workflow import replay as replay_log
 from workflow.errors import InvalidInput
 from workflow.services.context import Context
 from workflow.store.engine import reading
+from workflow.store.tables import tasks
 
 ANCHOR = re.compile(r"^(\d+):([0-9a-f]{64})$")
 
@@ -45,6 +49,28 @@ def anchor(ctx: Context) -> dict[str, Any]:
         else None,
         "problem": result.problem,
     }
+
+
+def replay(ctx: Context) -> replay_log.ReplayReport:
+    """Recompute every task from the audit log and hold the tasks table against it.
+
+    The tasks and the log are read in one snapshot (REPEATABLE READ on PostgreSQL; a SQLite
+    read transaction is one snapshot), so moves committed meanwhile never show as mismatches.
+    """
+    engine = ctx.engine
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="REPEATABLE READ")
+    with reading(engine) as conn:
+        c = tasks.c
+        stored = [
+            row._asdict()
+            for row in conn.execute(
+                select(
+                    c.id, c.state, c.version, c.lead_unit, c.submitted_by, c.returned_count
+                ).order_by(c.id)
+            )
+        ]
+        return replay_log.check(audit.iter_raw(conn), stored)
 
 
 def export(ctx: Context, fmt: Literal["jsonl", "csv"], out: IO[str]) -> int:

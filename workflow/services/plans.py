@@ -30,7 +30,14 @@ from workflow.services.organisations import upsert_organisation_in
 from workflow.services.tasks import NewTask, insert_new_tasks
 from workflow.store import repo
 from workflow.store.engine import reading, writing
-from workflow.store.tables import organisations, plan_versions, plans, tasks
+from workflow.store.tables import (
+    organisations,
+    plan_versions,
+    plans,
+    procedures,
+    rule_sets,
+    tasks,
+)
 
 AMENDABLE = (
     "title",
@@ -81,6 +88,10 @@ def load(ctx: Context, found: Definitions) -> list[LoadOutcome]:
             code: OrganisationSpec.model_validate_json(text)
             for code, text in conn.execute(select(organisations.c.code, organisations.c.definition))
         }
+        for proc_spec, src in found.procedures:
+            outcomes.append(_load_procedures(conn, ctx, proc_spec, src))
+        for rule_spec, src in found.rules:
+            outcomes.append(_load_rules(conn, ctx, rule_spec, src))
         for plan, src in found.plans:
             org = stored.get(plan.organisation)
             if org is None:
@@ -97,6 +108,100 @@ def load(ctx: Context, found: Definitions) -> list[LoadOutcome]:
                 tasks_created=outcome.tasks_created,
             )
     return outcomes
+
+
+def _load_procedures(
+    conn: Connection, ctx: Context, spec: models.ProceduresSpec, src: SourceFile
+) -> LoadOutcome:
+    """Add or update an organisation's procedures (never deleted: dossiers refer to them)."""
+    outcome = LoadOutcome(
+        src.path, "procedures", spec.organisation, "unchanged", content_hash=src.sha256
+    )
+    c = procedures.c
+    current = {
+        row.code: row
+        for row in conn.execute(select(procedures).where(c.organisation == spec.organisation))
+    }
+    changed: list[str] = []
+    for proc in spec.procedures:
+        values = {
+            "name": proc.name,
+            "working_days": proc.working_days,
+            "unit": proc.unit,
+            "cutoff_hour": proc.cutoff_hour,
+            "illustrative": proc.illustrative,
+            "legal_basis": proc.legal_basis,
+        }
+        row = current.get(proc.code)
+        if row is None:
+            conn.execute(
+                insert(procedures).values(organisation=spec.organisation, code=proc.code, **values)
+            )
+            changed.append(proc.code)
+        elif any(getattr(row, k) != v for k, v in values.items()):
+            conn.execute(
+                update(procedures)
+                .where(c.organisation == spec.organisation, c.code == proc.code)
+                .values(**values)
+            )
+            changed.append(proc.code)
+    if changed:
+        outcome.status = "updated" if current else "created"
+        outcome.rows_added = changed
+        audit.append(
+            conn,
+            audit.Record(
+                actor=ctx.operator,
+                role="admin",
+                organisation=spec.organisation,
+                action="procedures.load",
+                subject=f"procedures:{spec.organisation}",
+                data={"file_sha256": src.sha256, "source": src.path, "changed": changed},
+            ),
+            ctx.clock.now(),
+        )
+    return outcome
+
+
+def _load_rules(
+    conn: Connection, ctx: Context, spec: models.ApologyRulesSpec, src: SourceFile
+) -> LoadOutcome:
+    outcome = LoadOutcome(src.path, "apology_rules", spec.id, "unchanged", content_hash=src.sha256)
+    definition = spec.model_dump_json()
+    digest = audit.content_hash(definition)
+    row = conn.execute(select(rule_sets).where(rule_sets.c.id == spec.id)).first()
+    if row is not None and row.content_hash == digest:
+        return outcome
+    values = {
+        "kind": spec.kind,
+        "effective_from": spec.effective_from,
+        "definition": definition,
+        "content_hash": digest,
+    }
+    if row is None:
+        conn.execute(insert(rule_sets).values(id=spec.id, **values))
+        outcome.status = "created"
+    else:
+        conn.execute(update(rule_sets).where(rule_sets.c.id == spec.id).values(**values))
+        outcome.status = "updated"
+    audit.append(
+        conn,
+        audit.Record(
+            actor=ctx.operator,
+            role="admin",
+            action="rules.load",
+            subject=f"rules:{spec.id}",
+            data={
+                "file_sha256": src.sha256,
+                "spec_sha256": digest,
+                "source": src.path,
+                "effective_from": spec.effective_from.isoformat(),
+                "verified": spec.verified,
+            },
+        ),
+        ctx.clock.now(),
+    )
+    return outcome
 
 
 def expand_units(codes: list[str], org: OrganisationSpec, lead: str) -> list[str]:

@@ -149,10 +149,11 @@ def move(
     once, exactly one wins and the others get a Conflict, on every backend.
     """
     if expected_version is None:
-        expected_version = get_task(ctx, task_id).version
+        expected_version = _current_version(ctx, task_id)
     with writing(ctx.engine) as conn:
-        task = _require(conn, task_id)
-        actor = repo.get_actor(conn, actor_id)
+        task, actor = repo.get_task_and_actor(conn, task_id, actor_id)
+        if task is None:
+            raise NotFound(f"task {task_id} does not exist")
         if actor is None:
             raise NotFound(f"person {actor_id!r} does not exist")
         if task.version != expected_version:
@@ -171,7 +172,9 @@ def move(
         elif which is Move.REASSIGN:
             values["lead_unit"] = decision.lead_unit
             values["submitted_by"] = None
-        if not repo.compare_and_set(conn, task.id, expected_version, values):
+        # The UPDATE returns the row as it now is: no second read.
+        updated = repo.compare_and_set_returning(conn, task.id, expected_version, values)
+        if updated is None:
             current = repo.get_task(conn, task.id)
             raise _conflict(current or task, expected_version)
         data: dict[str, Any] = {"version": expected_version + 1}
@@ -196,7 +199,6 @@ def move(
             ),
             now,
         )
-        updated = _require(conn, task.id)
     ctx.log.info(
         "task.transition",
         task=task.id,
@@ -207,6 +209,15 @@ def move(
         **{"from": decision.from_state.value, "to": decision.to_state.value},
     )
     return updated
+
+
+def _current_version(ctx: Context, task_id: int) -> int:
+    """The version the person sees before acting: the move's own short read transaction."""
+    with reading(ctx.engine) as conn:
+        version = repo.get_task_version(conn, task_id)
+    if version is None:
+        raise NotFound(f"task {task_id} does not exist")
+    return version
 
 
 def _conflict(task: TaskView, expected_version: int) -> Conflict:

@@ -15,7 +15,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, ProgrammingError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DataError,
+    DBAPIError,
+    OperationalError,
+    ProgrammingError,
+)
 
 from workflow.errors import Conflict, InvalidInput, StoreUnavailable
 
@@ -121,6 +127,10 @@ def _translated() -> Iterator[None]:
         if "deadlock" in text or "could not serialize" in text:
             raise Conflict("another transaction changed the same rows; try again") from exc
         raise StoreUnavailable(f"cannot use the database: {_first_line(exc.orig)}") from exc
+    except DataError as exc:  # a value the database cannot hold: NUL, out of range, too long
+        raise InvalidInput(f"the database cannot take this value: {_first_line(exc.orig)}") from exc
+    except OverflowError as exc:  # SQLite: an integer beyond 64 bits, refused by the driver
+        raise InvalidInput(f"a number is too large: {exc}") from exc
     except DBAPIError as exc:
         if exc.connection_invalidated:
             raise StoreUnavailable(

@@ -153,6 +153,79 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
+class Procedure(Base):
+    """An administrative procedure (TTHC) an organisation handles."""
+
+    __tablename__ = "procedures"
+    __table_args__ = (
+        ForeignKeyConstraint(["organisation", "unit"], ["units.organisation", "units.code"]),
+    )
+    organisation: Mapped[str] = mapped_column(ForeignKey("organisations.code"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    working_days: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(40))
+    cutoff_hour: Mapped[int | None] = mapped_column(Integer)
+    illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
+    legal_basis: Mapped[str | None] = mapped_column(Text)
+
+
+class Dossier(Base):
+    """A citizen's or company's dossier: a task (kind 'dossier') with an applicant."""
+
+    __tablename__ = "dossiers"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["organisation", "procedure"], ["procedures.organisation", "procedures.code"]
+        ),
+        Index("ix_dossiers_org_due", "organisation", "current_due"),
+    )
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
+    organisation: Mapped[str] = mapped_column(String(40))
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    procedure: Mapped[str] = mapped_column(String(60))
+    applicant_name: Mapped[str] = mapped_column(Text)
+    applicant_address: Mapped[str | None] = mapped_column(Text)
+    applicant_phone: Mapped[str | None] = mapped_column(String(40))
+    applicant_email: Mapped[str | None] = mapped_column(String(200))
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    original_due: Mapped[dt.date] = mapped_column(Date)
+    current_due: Mapped[dt.date] = mapped_column(Date)
+    extension_count: Mapped[int] = mapped_column(Integer, default=0)
+    delay_reason: Mapped[str | None] = mapped_column(Text)
+    delay_days: Mapped[int | None] = mapped_column(Integer)
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Notice(Base):
+    """A side effect of a flow (letter, reminder, escalation), recorded once under its key."""
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_task", "task_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # apology, reminder, escalation
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"))
+    organisation: Mapped[str] = mapped_column(String(40))
+    unit: Mapped[str | None] = mapped_column(String(40))
+    due_date: Mapped[dt.date] = mapped_column(Date)  # the due date missed or at risk
+    new_due: Mapped[dt.date | None] = mapped_column(Date)
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    path: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class RuleSet(Base):
+    """Rules that depend on law, versioned by legal basis and effective date."""
+
+    __tablename__ = "rule_sets"
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    effective_from: Mapped[dt.date] = mapped_column(Date)
+    definition: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+
 # Core handles on the mapped tables (services use Core statements on the hot paths).
 organisations = cast(Table, Organisation.__table__)
 units = cast(Table, Unit.__table__)
@@ -162,3 +235,7 @@ plans = cast(Table, Plan.__table__)
 plan_versions = cast(Table, PlanVersion.__table__)
 tasks = cast(Table, Task.__table__)
 audit_log = cast(Table, AuditEntry.__table__)
+procedures = cast(Table, Procedure.__table__)
+dossiers = cast(Table, Dossier.__table__)
+notices = cast(Table, Notice.__table__)
+rule_sets = cast(Table, RuleSet.__table__)

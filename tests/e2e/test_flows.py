@@ -1,0 +1,95 @@
+"""Real Prefect flows (one test-harness server for the whole session) and the CLI's flows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import DEFINITIONS, run_process
+from workflow.clock import LOCAL_TZ, FixedClock
+from workflow.definitions.checks import validate
+from workflow.services import Context
+from workflow.services import dossiers as dossier_service
+from workflow.services import plans as plan_service
+from workflow.store.engine import open_engine
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    from flows.settings import quiet_prefect
+
+    quiet_prefect()
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def test_the_apology_flow_runs_in_batches_and_once_per_day(
+    prefect_server: None, db_url: str, tmp_path: Path
+) -> None:
+    from flows.apology import apology_flow
+
+    engine = open_engine(db_url)
+    ctx = Context(engine, clock=FixedClock(dt.datetime(2024, 6, 3, 17, tzinfo=LOCAL_TZ)))
+    found, _ = validate([DEFINITIONS])
+    plan_service.load(ctx, found)
+    for i in range(7):
+        dossier_service.receive(
+            ctx,
+            dossier_service.NewDossier(
+                "SKHDT-DN-01",
+                dossier_service.Applicant(f"Hộ kinh doanh số {i}"),
+                dt.datetime(2024, 6, 3, 9, i, tzinfo=LOCAL_TZ),
+            ),
+            "lsn.dkkd.be-thi-huong",
+        )
+    now = dt.datetime(2024, 6, 5, 7, tzinfo=LOCAL_TZ)
+    result = apology_flow(db_url, dt.date(2024, 6, 5), str(tmp_path), None, 3, now)
+    assert len(result["letters"]) == 7 and result["candidates"] == 7
+    reminders = len(result["reminders"])  # overdue plan tasks, in batches of 3 too
+    assert reminders > 0 and result["batches"] == 3 + -(-reminders // 3)
+    assert all(Path(letter["path"]).exists() and letter["dossier"] for letter in result["letters"])
+    assert set(result["seconds"]) == {"total", "database", "prefect"}
+    again = apology_flow(db_url, dt.date(2024, 6, 5), str(tmp_path), None, 3, now)
+    assert (again["letters"], again["reminders"], again["escalations"]) == ([], [], [])
+    engine.dispose()
+
+
+def test_flows_apology_on_the_cli(tmp_path: Path, sqlite_url: str) -> None:
+    assert run_process("plans", "load", str(DEFINITIONS), db=sqlite_url).code == 0
+    csv = tmp_path / "in.csv"
+    csv.write_text(
+        "procedure,applicant,received_at\nSKHDT-DN-01,Công ty Hoa Sen,2024-06-03 09:00\n",
+        encoding="utf-8",
+    )
+    assert (
+        run_process(
+            "dossiers", "import", str(csv), "--as", "lsn.dkkd.be-thi-huong", db=sqlite_url
+        ).code
+        == 0
+    )
+    done = run_process(
+        "flows",
+        "apology",
+        "--as-of",
+        "2024-06-12",
+        "--out",
+        str(tmp_path / "out"),
+        "--format",
+        "json",
+        db=sqlite_url,
+        timeout=300,
+    )
+    assert done.code == 0, done.err
+    report = json.loads(done.out)
+    assert set(report) >= {"letters", "reminders", "escalations"}
+    [letter] = report["letters"]
+    listed = json.loads(run_process("dossiers", "list", "--format", "json", db=sqlite_url).out)
+    assert Path(letter["path"]).is_file() and letter["dossier"] == listed[0]["id"]
+    assert (letter["missed_due"], listed[0]["extension_count"]) == ("2024-06-06", 1)
+    assert "Traceback" not in done.err and "ERROR" not in done.err, done.err

@@ -1,0 +1,1 @@
+"""Documents people read (letters, reports), rendered in Vietnamese from plain fields."""

@@ -1,0 +1,25 @@
+"""The working-day calendar of an organisation: the national one plus its file's overrides."""
+
+from __future__ import annotations
+
+from workflow.domain.calendar import WorkingCalendar
+from workflow.errors import InvalidInput, NotFound
+from workflow.services import plans
+from workflow.services.context import Context
+
+
+def calendar_for(ctx: Context, organisation: str | None) -> WorkingCalendar:
+    """Vietnam's working days; with an organisation code, plus that organisation's
+    `calendar:` overrides (extra days off, extra working days), which win."""
+    if organisation is None:
+        return WorkingCalendar()
+    spec = plans.known_organisations(ctx).get(organisation)
+    if spec is None:
+        raise NotFound(f"organisation {organisation!r} does not exist")
+    try:
+        return WorkingCalendar(
+            extra_days_off={d.date: d.reason for d in spec.calendar.days_off},
+            extra_working_days={d.date: d.reason for d in spec.calendar.working_days},
+        )
+    except ValueError as exc:  # the file checks refuse this; a stored file may predate them
+        raise InvalidInput(f"organisation {organisation!r}: {exc}") from None
