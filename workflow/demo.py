@@ -17,12 +17,14 @@ from typing import Any
 from workflow.clock import LOCAL_TZ, FixedClock
 from workflow.definitions.checks import validate
 from workflow.definitions.models import OrganisationSpec, PersonSpec
+from workflow.domain.calendar import WorkingCalendar
 from workflow.domain.lifecycle import Move, State
 from workflow.domain.roles import Role
 from workflow.domain.tasks import TaskView
 from workflow.errors import InvalidInput, PlanflowError
 from workflow.services import Context
 from workflow.services import audit_log as audit_service
+from workflow.services import dossiers as dossier_service
 from workflow.services import plans as plan_service
 from workflow.services import tasks as task_service
 from workflow.store import schema
@@ -36,6 +38,18 @@ NOTES = [
     "Đã cập nhật số liệu trên Cổng thông tin điện tử",
     "Đã tổ chức hội nghị đối thoại với doanh nghiệp",
     "Báo cáo kết quả thực hiện kèm phụ lục số liệu",
+]
+APPLICANTS = [
+    "Công ty TNHH Thương mại Hoa Sen",
+    "Công ty Cổ phần Đầu tư Xứ Lạng",
+    "Hộ kinh doanh Nguyễn Thị Hồng",
+    "Công ty TNHH Cơ khí Chu Lai",
+    "Doanh nghiệp tư nhân Vạn Phúc",
+    "Công ty TNHH May mặc Tam Kỳ",
+]
+DELAY_REASONS = [
+    "Cần lấy ý kiến cơ quan liên quan",
+    "Hồ sơ cần xác minh thêm thông tin",
 ]
 RETURN_REASONS = [
     "Thiếu số liệu minh chứng, đề nghị bổ sung",
@@ -51,6 +65,14 @@ class DemoSummary:
     states: Counter[str] = field(default_factory=Counter)
     plans: int = 0
     tasks: int = 0
+    dossiers: int = 0
+    delays: int = 0
+    letters: int = 0
+    escalations: int = 0
+    reminders: int = 0
+    flow_runs: int = 0
+    letters_dir: str = ""
+    stuck: set[int] = field(default_factory=set)  # dossiers nobody handles: they escalate
     audit_entries: int = 0
     anchor: str | None = None
 
@@ -62,6 +84,13 @@ class DemoSummary:
             "moves": dict(self.moves),
             "refused": dict(self.refused),
             "tasks_by_state": dict(self.states),
+            "dossiers": self.dossiers,
+            "delays_declared": self.delays,
+            "apology_flow_runs": self.flow_runs,
+            "letters": self.letters,
+            "escalations": self.escalations,
+            "reminders": self.reminders,
+            "letters_dir": self.letters_dir,
             "audit_entries": self.audit_entries,
             "audit_anchor": self.anchor,
         }
@@ -76,6 +105,9 @@ class _Cast:
             if set(person.roles) & {Role.STAFF, Role.UNIT_HEAD}:
                 self.by_unit.setdefault(person.unit, []).append(person)
         self.office = [p for p in org.people if Role.OFFICE in p.roles]
+        self.desk = [
+            p.id for p in org.people if p.unit == org.office_unit and Role.STAFF in p.roles
+        ]
         self.leaders = [p for p in org.people if Role.LEADER in p.roles]
 
     def member(self, unit: str, rng: random.Random) -> str | None:
@@ -89,7 +121,7 @@ class _Cast:
         return rng.choice([p.id for p in self.leaders] or [p.id for p in self.office])
 
 
-def run_demo(ctx: Context, definitions: Path, seed: int = 2024) -> DemoSummary:
+def run_demo(ctx: Context, definitions: Path, out_dir: Path, seed: int = 2024) -> DemoSummary:
     clock = ctx.clock
     if not isinstance(clock, FixedClock):
         raise InvalidInput("the demo runs on a simulated clock")
@@ -101,15 +133,19 @@ def run_demo(ctx: Context, definitions: Path, seed: int = 2024) -> DemoSummary:
     casts = {code: _Cast(spec) for code, (spec, _) in found.organisations.items()}
     summary = DemoSummary(database=ctx.engine.url.render_as_string(hide_password=True))
     rng = random.Random(seed)
-    open_tasks = [
-        t for t in task_service.list_tasks(ctx, TaskFilter()) if t.state is not State.CLOSED
-    ]
-    rng.shuffle(open_tasks)
-    worked = open_tasks[: max(1, len(open_tasks) * 2 // 3)]
-    step = dt.timedelta(days=QUARTER_DAYS) / (len(worked) * 2 + 1)
-    for task in worked:
-        clock.advance(step)
-        _work_on(ctx, task, casts[task.organisation], rng, summary)
+    calendar = WorkingCalendar()
+    db_url = ctx.engine.url.render_as_string(hide_password=False)
+    letters_dir = out_dir.resolve()
+    day = QUARTER_START.date()
+    last = day + dt.timedelta(days=QUARTER_DAYS - 1)
+    while day <= last:
+        if calendar.is_working_day(day):
+            clock.set(dt.datetime.combine(day, dt.time(7, 30), LOCAL_TZ))
+            if day.weekday() == 0 or day == last:  # the office runs the flow every Monday
+                _apology_run(db_url, day, letters_dir, clock.now(), summary)
+            clock.set(dt.datetime.combine(day, dt.time(8, 0), LOCAL_TZ))
+            _a_working_day(ctx, day, casts, rng, summary)
+        day += dt.timedelta(days=1)
     # A four-eyes attempt the engine must refuse: the submitter tries to verify.
     for task in task_service.list_tasks(ctx, TaskFilter(state=State.SUBMITTED)):
         if task.submitted_by and any(
@@ -121,12 +157,127 @@ def run_demo(ctx: Context, definitions: Path, seed: int = 2024) -> DemoSummary:
     summary.tasks = len(final)
     summary.states = Counter(str(t.state) for t in final)
     summary.plans = len(plan_service.list_plans(ctx))
+    summary.letters_dir = str(letters_dir / "letters")
     verification = audit_service.verify(ctx)
     if not verification.ok:
         raise PlanflowError(f"audit verification failed after the demo: {verification.problem}")
     summary.audit_entries = verification.checked
     summary.anchor = f"{verification.head_seq}:{verification.head_hash}"
     return summary
+
+
+def _apology_run(
+    db_url: str, day: dt.date, out_dir: Path, now: dt.datetime, summary: DemoSummary
+) -> None:
+    from flows.settings import quiet_prefect
+
+    quiet_prefect()
+    from flows.apology import apology_flow
+
+    result = apology_flow(db_url, day, str(out_dir), None, 500, now)
+    summary.letters += len(result["letters"])
+    summary.escalations += len(result["escalations"])
+    summary.reminders += len(result["reminders"])
+    summary.flow_runs += 1
+
+
+def _a_working_day(
+    ctx: Context, day: dt.date, casts: dict[str, _Cast], rng: random.Random, summary: DemoSummary
+) -> None:
+    """People move a few tasks one step on; the desk receives dossiers; units handle some."""
+    clock = ctx.clock
+    assert isinstance(clock, FixedClock)
+    open_tasks = [
+        t
+        for t in task_service.list_tasks(ctx, TaskFilter(kind="plan"))
+        if t.state is not State.CLOSED
+    ]
+    for task in rng.sample(open_tasks, k=min(len(open_tasks), rng.randint(1, 3))):
+        clock.advance(dt.timedelta(minutes=rng.randint(10, 60)))
+        _step(ctx, task, casts[task.organisation], rng, summary)
+    for org, cast in casts.items():
+        procedures = dossier_service.list_procedures(ctx, org)
+        if not procedures or not cast.desk:
+            continue
+        for _ in range(rng.choice((0, 1, 1, 2))):
+            clock.advance(dt.timedelta(minutes=rng.randint(5, 40)))
+            proc = rng.choice(procedures)
+            applicant = dossier_service.Applicant(
+                rng.choice(APPLICANTS), phone=f"09{rng.randint(10_000_000, 99_999_999)}"
+            )
+            new = dossier_service.NewDossier(proc["code"], applicant, clock.now())
+            received = dossier_service.receive(ctx, new, rng.choice(cast.desk))
+            summary.dossiers += 1
+            if rng.random() < 0.08:
+                summary.stuck.add(received["id"])
+    clock.set(dt.datetime.combine(day, dt.time(15, 0), LOCAL_TZ))
+    for dossier in dossier_service.list_dossiers(ctx, state=State.ASSIGNED):
+        due = dt.date.fromisoformat(dossier["due_date"])
+        cast = casts[dossier["organisation"]]
+        if due > day + dt.timedelta(days=2) or dossier["id"] in summary.stuck:
+            continue
+        roll = rng.random()
+        if roll < 0.7:  # handled in time: proposed, approved, returned to the applicant
+            _handle(ctx, dossier, cast, rng, summary)
+        elif roll < 0.8 and due > day and dossier["extension_count"] == 0:
+            member = cast.member(dossier["lead_unit"], rng)
+            if member:
+                dossier_service.delay(
+                    ctx, dossier["id"], rng.choice(DELAY_REASONS), rng.randint(2, 4), member
+                )
+                summary.delays += 1
+
+
+def _handle(
+    ctx: Context, dossier: dict[str, Any], cast: _Cast, rng: random.Random, summary: DemoSummary
+) -> None:
+    task = task_service.get_task(ctx, dossier["id"])
+    worker = cast.member(task.lead_unit, rng)
+    done = _try(ctx, task, Move.START, worker, summary)
+    done = done and _try(
+        ctx, done, Move.SUBMIT, worker, summary, note="Dự thảo kết quả giải quyết hồ sơ"
+    )
+    done = done and _try(ctx, done, Move.VERIFY, cast.officer(rng, not_=worker), summary)
+    if done:
+        _try(ctx, done, Move.CLOSE, cast.closer(rng), summary)
+
+
+def _step(
+    ctx: Context, task: TaskView, cast: _Cast, rng: random.Random, summary: DemoSummary
+) -> None:
+    """The next natural move for a task in its state."""
+    if task.state is State.ASSIGNED:
+        if rng.random() < 0.05:  # the office gives it to the unit that should lead it
+            others = [u for u in cast.by_unit if u != task.lead_unit]
+            _try(
+                ctx,
+                task,
+                Move.REASSIGN,
+                cast.officer(rng),
+                summary,
+                note="Giao lại cho đơn vị đúng chức năng",
+                to_unit=rng.choice(others),
+            )
+        else:
+            _try(ctx, task, Move.START, cast.member(task.lead_unit, rng), summary)
+    elif task.state is State.IN_PROGRESS:
+        _try(
+            ctx,
+            task,
+            Move.SUBMIT,
+            cast.member(task.lead_unit, rng),
+            summary,
+            note=rng.choice(NOTES),
+        )
+    elif task.state is State.SUBMITTED:
+        if task.returned_count == 0 and rng.random() < 0.3:
+            _try(
+                ctx, task, Move.RETURN, cast.officer(rng), summary, note=rng.choice(RETURN_REASONS)
+            )
+        else:
+            _try(ctx, task, Move.VERIFY, cast.officer(rng, not_=task.submitted_by), summary)
+    elif task.state is State.VERIFIED and rng.random() < 0.6:
+        _try(ctx, task, Move.CLOSE, cast.closer(rng), summary)
 
 
 def _try(
@@ -148,52 +299,3 @@ def _try(
         return None
     summary.moves[move.value] += 1
     return done
-
-
-def _work_on(
-    ctx: Context, task: TaskView, cast: _Cast, rng: random.Random, summary: DemoSummary
-) -> None:
-    clock = ctx.clock
-    assert isinstance(clock, FixedClock)
-    if rng.random() < 0.06:  # the office gives the task to the unit that should lead it
-        others = [u for u in cast.by_unit if u != task.lead_unit]
-        moved = _try(
-            ctx,
-            task,
-            Move.REASSIGN,
-            cast.officer(rng),
-            summary,
-            note="Giao lại cho đơn vị đúng chức năng",
-            to_unit=rng.choice(others),
-        )
-        task = moved or task
-    current = _try(ctx, task, Move.START, cast.member(task.lead_unit, rng), summary)
-    if current is None or rng.random() < 0.2:
-        return  # still in progress at the end of the quarter
-    clock.advance(dt.timedelta(days=rng.randint(1, 5)))
-    submitter = cast.member(current.lead_unit, rng)
-    current = _try(ctx, current, Move.SUBMIT, submitter, summary, note=rng.choice(NOTES))
-    if current is None:
-        return
-    if rng.random() < 0.3:  # returned for rework once, then resubmitted
-        current = _try(
-            ctx, current, Move.RETURN, cast.officer(rng), summary, note=rng.choice(RETURN_REASONS)
-        )
-        if current is None or rng.random() < 0.3:
-            return
-        clock.advance(dt.timedelta(days=rng.randint(1, 3)))
-        current = _try(
-            ctx,
-            current,
-            Move.SUBMIT,
-            cast.member(current.lead_unit, rng),
-            summary,
-            note="Đã bổ sung theo yêu cầu",
-        )
-        if current is None:
-            return
-    if rng.random() < 0.15:
-        return  # waiting for the office
-    current = _try(ctx, current, Move.VERIFY, cast.officer(rng, not_=current.submitted_by), summary)
-    if current is not None and rng.random() < 0.6:
-        _try(ctx, current, Move.CLOSE, cast.closer(rng), summary)

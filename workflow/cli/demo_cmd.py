@@ -31,7 +31,8 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int, typer.Option(help="Seed of the simulated people's choices.")] = 2024,
         fmt: FormatOpt = "table",
     ) -> None:
-        """Load definitions/, simulate a quarter of work by several people, verify the log.
+        """Load definitions/, simulate a quarter of work (tasks, dossiers, the apology flow every
+        Monday) by several people, and verify the audit log.
 
         Without --db it starts from a fresh SQLite file, demo-output/planflow-demo.db.
         """
@@ -50,7 +51,7 @@ def register(app: typer.Typer) -> None:
                 leftover.unlink(missing_ok=True)  # only the demo's own file: always fresh
             url = f"sqlite:///{database.resolve()}"
         ctx = Context(open_engine(url), clock=FixedClock(QUARTER_START), operator="operator:demo")
-        summary = run_demo(ctx, definitions, seed)
+        summary = run_demo(ctx, definitions, out, seed)
         if render is Format.JSON:
             render_object(summary.as_json(), render)
             return
@@ -67,6 +68,15 @@ def register(app: typer.Typer) -> None:
         typer.echo(
             "  tasks by state  " + ", ".join(f"{k} {v}" for k, v in sorted(summary.states.items()))
         )
+        typer.echo(
+            f"  dossiers        {summary.dossiers} received, {summary.delays} delays declared"
+        )
+        typer.echo(
+            f"  apology flow    {summary.flow_runs} runs (every Monday): "
+            f"{summary.letters} letters, {summary.escalations} escalations, "
+            f"{summary.reminders} task reminders"
+        )
+        typer.echo(f"  letters         {summary.letters_dir}/<ORG>/*.html, *.docx")
         typer.echo(f"  audit log       intact: {summary.audit_entries} entries verified")
         typer.echo(f"  audit anchor    {summary.anchor}")
         typer.echo(

@@ -18,7 +18,15 @@ except ImportError:  # pragma: no cover - older Typer on plain click
     from click import ClickException, UsageError  # type: ignore[assignment]
 
 from workflow import logs
-from workflow.cli import audit_cmd, demo_cmd, dossiers_cmd, init_cmd, plans_cmd, tasks_cmd
+from workflow.cli import (
+    audit_cmd,
+    calendar_cmd,
+    demo_cmd,
+    dossiers_cmd,
+    init_cmd,
+    plans_cmd,
+    tasks_cmd,
+)
 from workflow.cli.runtime import RUNTIME
 from workflow.errors import PlanflowError
 
@@ -57,6 +65,7 @@ app.add_typer(plans_cmd.lifecycle_app, name="lifecycle")
 app.add_typer(dossiers_cmd.dossiers_app, name="dossiers")
 app.add_typer(dossiers_cmd.procedures_app, name="procedures")
 app.add_typer(dossiers_cmd.flows_app, name="flows")
+app.add_typer(calendar_cmd.app, name="calendar")
 
 
 def _hoist_global_options(argv: list[str]) -> list[str]:

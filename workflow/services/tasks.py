@@ -17,6 +17,7 @@ from workflow.domain.tasks import TaskView
 from workflow.errors import Conflict, NotFound
 from workflow.services.context import Context
 from workflow.store import repo
+from workflow.store.engine import _translated as translated_errors
 from workflow.store.engine import reading, writing
 
 
@@ -212,8 +213,15 @@ def move(
 
 
 def _current_version(ctx: Context, task_id: int) -> int:
-    """The version the person sees before acting: the move's own short read transaction."""
-    with reading(ctx.engine) as conn:
+    """The version the person sees before acting, read on its own.
+
+    One statement, which is its own transaction: no BEGIN and COMMIT around it (SQLite
+    connections run in autocommit mode unless a transaction is begun; PostgreSQL is asked
+    for autocommit on this connection only).
+    """
+    with translated_errors(), ctx.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="AUTOCOMMIT")
         version = repo.get_task_version(conn, task_id)
     if version is None:
         raise NotFound(f"task {task_id} does not exist")

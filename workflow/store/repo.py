@@ -96,7 +96,12 @@ def _pyformat(sql: str) -> str:
     return found
 
 
-TASK_COLUMNS = tuple(c.name for c in tasks.columns)
+# The columns a TaskView is made of, in the order _task_from_values unpacks them.
+TASK_COLUMNS = (
+    "id", "organisation", "plan_id", "kind", "code", "period", "title", "category", "lead_unit",
+    "cooperating_units", "schedule_text", "deliverable", "target", "due_date", "state",
+    "version", "submitted_by", "returned_count", "since_plan_version", "created_at", "updated_at",
+)  # fmt: skip
 _TASK_SELECT = ", ".join(f"tasks.{name}" for name in TASK_COLUMNS)
 _Processor = Callable[[Any], Any] | None
 _PROCESSORS: dict[tuple[str, str, str], tuple[list[_Processor], dict[str, _Processor]]] = {}
@@ -121,34 +126,32 @@ def _processors(dialect: Dialect) -> tuple[list[_Processor], dict[str, _Processo
 def _task_from_values(values: Sequence[Any], dialect: Dialect) -> TaskView:
     """A TaskView from a plain row of TASK_COLUMNS (what `task_from_row` makes of a Row)."""
     results, _binds = _processors(dialect)
-    m = dict(
-        zip(
-            TASK_COLUMNS,
-            [v if p is None else p(v) for p, v in zip(results, values, strict=False)],
-            strict=False,
-        )
-    )
+    (id_, organisation, plan_id, kind, code, period, title, category, lead_unit,
+     cooperating_units, schedule_text, deliverable, target, due_date, state, version,
+     submitted_by, returned_count, _since_plan_version, created_at, updated_at) = (
+        v if p is None else p(v) for p, v in zip(results, values, strict=False)
+    )  # fmt: skip
     return TaskView(
-        id=m["id"],
-        organisation=m["organisation"],
-        plan=m["plan_id"],
-        kind=m["kind"],
-        code=m["code"],
-        period=m["period"],
-        title=m["title"],
-        category=m["category"],
-        state=State(m["state"]),
-        lead_unit=m["lead_unit"],
-        due_date=m["due_date"],
-        version=m["version"],
-        submitted_by=m["submitted_by"],
-        returned_count=m["returned_count"],
-        cooperating_units=json.loads(m["cooperating_units"]),
-        schedule_text=m["schedule_text"],
-        deliverable=m["deliverable"],
-        target=m["target"],
-        created_at=_aware(m["created_at"]),
-        updated_at=_aware(m["updated_at"]),
+        id=id_,
+        organisation=organisation,
+        plan=plan_id,
+        kind=kind,
+        code=code,
+        period=period,
+        title=title,
+        category=category,
+        state=State(state),
+        lead_unit=lead_unit,
+        due_date=due_date,
+        version=version,
+        submitted_by=submitted_by,
+        returned_count=returned_count,
+        cooperating_units=json.loads(cooperating_units),
+        schedule_text=schedule_text,
+        deliverable=deliverable,
+        target=target,
+        created_at=_aware(created_at),
+        updated_at=_aware(updated_at),
     )
 
 
