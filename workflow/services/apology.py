@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 
 from workflow import audit
 from workflow.clock import LOCAL_TZ
@@ -34,7 +34,6 @@ from workflow.domain.roles import Role
 from workflow.errors import Conflict, InvalidInput
 from workflow.services.calendar import calendar_for
 from workflow.services.context import Context
-from workflow.store import repo
 from workflow.store.engine import reading, writing
 from workflow.store.tables import dossiers, notices, organisations, procedures, rule_sets, tasks
 
@@ -174,6 +173,7 @@ def process_dossiers(
                 select(notices.c.key).where(notices.c.task_id.in_(list(task_ids)))
             ).scalars()
         )
+        writes = _Writes()
         orgs: dict[str, OrganisationSpec] = {}
         calendars: dict[str, WorkingCalendar] = {}
         numbers: dict[str, int] = {}
@@ -206,8 +206,7 @@ def process_dossiers(
                     numbers[org_code] = _issued_count(conn, org_code)
                 numbers[org_code] += 1
                 letter, record = _apology(
-                    conn,
-                    ctx,
+                    writes,
                     row,
                     action,
                     rules,
@@ -220,18 +219,19 @@ def process_dossiers(
                 )
                 result.letters.append(letter)
             else:
-                conn.execute(
-                    update(dossiers).where(dossiers.c.task_id == row.task_id).values(escalated=True)
-                )
-                conn.execute(
-                    insert(notices).values(
-                        key=key,
-                        kind="escalation",
-                        task_id=row.task_id,
-                        organisation=org_code,
-                        unit=row.lead_unit,
-                        due_date=action.missed_due,
-                        issued_at=now,
+                writes.escalated.append({"b_task": row.task_id})
+                writes.notices.append(
+                    _notice(
+                        key,
+                        "escalation",
+                        row.task_id,
+                        org_code,
+                        row.lead_unit,
+                        action.missed_due,
+                        None,
+                        now,
+                        None,
+                        None,
                     )
                 )
                 days_late = calendar.working_days_between(action.missed_due, as_of)
@@ -263,9 +263,77 @@ def process_dossiers(
                     }
                 )
             records.append(record)
+        writes.apply(conn)
         audit.append_many(conn, records, now)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _notice(
+    key: str,
+    kind: str,
+    task_id: int,
+    organisation: str,
+    unit: str | None,
+    due: dt.date,
+    new_due: dt.date | None,
+    issued_at: dt.datetime,
+    path: str | None,
+    digest: str | None,
+) -> dict[str, Any]:
+    return {
+        "key": key,
+        "kind": kind,
+        "task_id": task_id,
+        "organisation": organisation,
+        "unit": unit,
+        "due_date": due,
+        "new_due": new_due,
+        "issued_at": issued_at,
+        "path": path,
+        "content_hash": digest,
+    }
+
+
+@dataclass
+class _Writes:
+    """A batch's row changes, sent as a few executemany statements, not three per dossier."""
+
+    moved: list[dict[str, Any]] = field(default_factory=list)  # task due date, CAS on version
+    extended: list[dict[str, Any]] = field(default_factory=list)
+    escalated: list[dict[str, Any]] = field(default_factory=list)
+    notices: list[dict[str, Any]] = field(default_factory=list)
+
+    def apply(self, conn: Connection) -> None:
+        if self.moved:
+            changed = conn.execute(
+                update(tasks)
+                .where(tasks.c.id == bindparam("b_task"), tasks.c.version == bindparam("b_version"))
+                .values(
+                    due_date=bindparam("b_due"),
+                    version=bindparam("b_next"),
+                    updated_at=bindparam("b_at"),
+                ),
+                self.moved,
+            ).rowcount
+            if changed != len(self.moved):
+                raise Conflict("a dossier changed while its letter was issued; run the flow again")
+        if self.extended:
+            conn.execute(
+                update(dossiers)
+                .where(dossiers.c.task_id == bindparam("b_task"))
+                .values(current_due=bindparam("b_due"), extension_count=bindparam("b_count")),
+                self.extended,
+            )
+        if self.escalated:
+            conn.execute(
+                update(dossiers)
+                .where(dossiers.c.task_id == bindparam("b_task"))
+                .values(escalated=True),
+                self.escalated,
+            )
+        if self.notices:
+            conn.execute(insert(notices), self.notices)
 
 
 def _issued_count(conn: Connection, organisation: str) -> int:
@@ -279,8 +347,7 @@ def _issued_count(conn: Connection, organisation: str) -> int:
 
 
 def _apology(
-    conn: Connection,
-    ctx: Context,
+    writes: _Writes,
     row: Any,
     action: Apology,
     rules: ApologyRules,
@@ -327,27 +394,30 @@ def _apology(
     html_path.write_bytes(html)
     docx_path.write_bytes(docx)
     letter_hash = audit.content_hash(html)
-    if not repo.compare_and_set(
-        conn, row.task_id, row.version, {"due_date": action.new_due, "updated_at": now}
-    ):
-        raise Conflict(f"dossier {row.task_id} changed while its letter was issued; run again")
-    conn.execute(
-        update(dossiers)
-        .where(dossiers.c.task_id == row.task_id)
-        .values(current_due=action.new_due, extension_count=row.extension_count + 1)
+    writes.moved.append(
+        {
+            "b_task": row.task_id,
+            "b_version": row.version,
+            "b_next": row.version + 1,
+            "b_due": action.new_due,
+            "b_at": now,
+        }
     )
-    conn.execute(
-        insert(notices).values(
-            key=key,
-            kind="apology",
-            task_id=row.task_id,
-            organisation=org.code,
-            unit=row.lead_unit,
-            due_date=action.missed_due,
-            new_due=action.new_due,
-            issued_at=now,
-            path=str(html_path),
-            content_hash=letter_hash,
+    writes.extended.append(
+        {"b_task": row.task_id, "b_due": action.new_due, "b_count": row.extension_count + 1}
+    )
+    writes.notices.append(
+        _notice(
+            key,
+            "apology",
+            row.task_id,
+            org.code,
+            row.lead_unit,
+            action.missed_due,
+            action.new_due,
+            now,
+            str(html_path),
+            letter_hash,
         )
     )
     letter = {
