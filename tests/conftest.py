@@ -84,6 +84,18 @@ def postgres() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    """One Prefect test-harness server for the whole session (it costs ~10 s to start)."""
+    from flows.settings import quiet_prefect
+
+    quiet_prefect()
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("tpl") / "template.db"
     engine = open_engine(f"sqlite:///{path}")

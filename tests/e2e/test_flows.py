@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.e2e.conftest import DEFINITIONS, run_process
 from workflow.clock import LOCAL_TZ, FixedClock
@@ -16,17 +13,6 @@ from workflow.services import Context
 from workflow.services import dossiers as dossier_service
 from workflow.services import plans as plan_service
 from workflow.store.engine import open_engine
-
-
-@pytest.fixture(scope="session")
-def prefect_server() -> Iterator[None]:
-    from flows.settings import quiet_prefect
-
-    quiet_prefect()
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 def test_the_apology_flow_runs_in_batches_and_once_per_day(
