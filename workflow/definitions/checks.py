@@ -117,7 +117,7 @@ def parse_file(path: Path) -> tuple[BaseModel | None, SourceFile | None, list[Pr
             ],
         )
     kind = data.get("kind")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:  # a list or a mapping is not hashable
         where: Loc = ("kind",) if "kind" in data else ()
         got = f"'{kind}'" if "kind" in data else "nothing"
         return (

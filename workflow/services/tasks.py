@@ -17,8 +17,8 @@ from workflow.domain.tasks import TaskView
 from workflow.errors import Conflict, NotFound
 from workflow.services.context import Context
 from workflow.store import repo
-from workflow.store.engine import _translated as translated_errors
 from workflow.store.engine import reading, writing
+from workflow.store.engine import translated as translated_errors
 
 
 @dataclass(frozen=True)
@@ -44,9 +44,9 @@ def insert_new_tasks(
 ) -> list[int]:
     """Insert tasks and their creation entries inside the caller's transaction."""
     now = ctx.clock.now()
-    for task in new:
-        if not repo.unit_exists(conn, task.organisation, task.lead_unit):
-            raise NotFound(f"unit {task.lead_unit!r} does not exist in {task.organisation}")
+    for organisation, unit in dict.fromkeys((t.organisation, t.lead_unit) for t in new):
+        if not repo.unit_exists(conn, organisation, unit):
+            raise NotFound(f"unit {unit!r} does not exist in {organisation}")
     ids = repo.insert_tasks(
         conn,
         [

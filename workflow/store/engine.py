@@ -97,7 +97,7 @@ def is_sqlite(conn_or_engine: Connection | Engine) -> bool:
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """One writing transaction: commits on success, rolls back everything on any error."""
-    with _translated(), engine.connect() as conn:
+    with translated(), engine.connect() as conn:
         conn.execution_options(**{_WRITE: True})
         with conn.begin():
             yield conn
@@ -105,12 +105,12 @@ def writing(engine: Engine) -> Iterator[Connection]:
 
 @contextmanager
 def reading(engine: Engine) -> Iterator[Connection]:
-    with _translated(), engine.connect() as conn, conn.begin():
+    with translated(), engine.connect() as conn, conn.begin():
         yield conn
 
 
 @contextmanager
-def _translated() -> Iterator[None]:
+def translated() -> Iterator[None]:
     """Turn driver failures a user can meet into typed errors (never a traceback)."""
     try:
         yield

@@ -73,7 +73,8 @@ def driver_execute(
         sql = _pyformat(sql)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     dispatch = conn.dispatch
-    dispatch.before_cursor_execute(conn, cursor, sql, params, None, many)
+    if dispatch.before_cursor_execute:  # any listeners (the engine's included)?
+        dispatch.before_cursor_execute(conn, cursor, sql, params, None, many)
     try:
         if many:
             cursor.executemany(sql, params)
@@ -82,7 +83,8 @@ def driver_execute(
     except BaseException as exc:
         cursor.close()
         conn._handle_dbapi_exception(exc, sql, params, cursor, None)
-    dispatch.after_cursor_execute(conn, cursor, sql, params, None, many)
+    if dispatch.after_cursor_execute:
+        dispatch.after_cursor_execute(conn, cursor, sql, params, None, many)
     return cursor
 
 
@@ -104,17 +106,20 @@ TASK_COLUMNS = (
 )  # fmt: skip
 _TASK_SELECT = ", ".join(f"tasks.{name}" for name in TASK_COLUMNS)
 _Processor = Callable[[Any], Any] | None
-_PROCESSORS: dict[tuple[str, str, str], tuple[list[_Processor], dict[str, _Processor]]] = {}
+_Results = list[tuple[int, Callable[[Any], Any]]]
+_PROCESSORS: dict[tuple[str, str, str], tuple[_Results, dict[str, _Processor]]] = {}
 
 
-def _processors(dialect: Dialect) -> tuple[list[_Processor], dict[str, _Processor]]:
-    """The column types' own conversions (SQLite keeps dates as text), per dialect."""
+def _processors(dialect: Dialect) -> tuple[_Results, dict[str, _Processor]]:
+    """The column types' own conversions (SQLite keeps dates as text), per dialect:
+    (position, result processor) for the columns that have one, bind processors by name."""
     key = (dialect.name, dialect.driver, type(dialect).__qualname__)
     found = _PROCESSORS.get(key)
     if found is None:
         impls = [tasks.c[name].type.dialect_impl(dialect) for name in TASK_COLUMNS]
+        results = [(i, impl.result_processor(dialect, None)) for i, impl in enumerate(impls)]
         found = _PROCESSORS[key] = (
-            [impl.result_processor(dialect, None) for impl in impls],
+            [(i, p) for i, p in results if p is not None],
             {
                 name: impl.bind_processor(dialect)
                 for name, impl in zip(TASK_COLUMNS, impls, strict=True)
@@ -126,11 +131,15 @@ def _processors(dialect: Dialect) -> tuple[list[_Processor], dict[str, _Processo
 def _task_from_values(values: Sequence[Any], dialect: Dialect) -> TaskView:
     """A TaskView from a plain row of TASK_COLUMNS (what `task_from_row` makes of a Row)."""
     results, _binds = _processors(dialect)
+    if results:
+        values = list(values[: len(TASK_COLUMNS)])
+        for i, process in results:
+            values[i] = process(values[i])
     (id_, organisation, plan_id, kind, code, period, title, category, lead_unit,
      cooperating_units, schedule_text, deliverable, target, due_date, state, version,
-     submitted_by, returned_count, _since_plan_version, created_at, updated_at) = (
-        v if p is None else p(v) for p, v in zip(results, values, strict=False)
-    )  # fmt: skip
+     submitted_by, returned_count, _since_plan_version, created_at, updated_at) = values[
+        : len(TASK_COLUMNS)
+    ]  # fmt: skip
     return TaskView(
         id=id_,
         organisation=organisation,

@@ -1,0 +1,245 @@
+"""`bench/run`: run the benchmarks, write results.json and RESULTS.md, print the tables."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench import apology, audit_log, loading, memory, transitions
+from bench.common import (
+    BACKENDS,
+    IN_CI,
+    Scratch,
+    machine,
+    now_iso,
+    postgres_problem,
+    quiet_logs,
+    skipped,
+)
+from bench.report import markdown, tables
+
+HERE = Path(__file__).resolve().parent
+GROUPS = ("transitions", "audit", "memory", "loading", "apology")
+WRITERS = (1, 8)
+FULL = {
+    "moves": 4_000,
+    "audit_entries": 1_000_000,
+    "memory_tasks": 100_000,
+    "plan_tasks": 10_000,
+    "apology_dossiers": 100_000,
+}
+QUICK = {
+    "moves": 200,
+    "audit_entries": 20_000,
+    "memory_tasks": 10_000,
+    "plan_tasks": 1_000,
+    "apology_dossiers": 2_000,
+}
+
+NOTES = [
+    "- Every figure comes from one process; each ratio compares two figures taken in the same "
+    "run, on the same database, interleaved (floor, engine, engine, floor), because the "
+    "machine's speed drifts.",
+    "- **Moves**: the engine is `workflow.services.tasks.move` on its default path, as the CLI "
+    "runs it: a pre-read of the task's version, then one writing transaction (task and person "
+    "in one statement, the rules, compare-and-set returning the new row, the audit append "
+    "under the chain lock, commit), and its log line rendered. The floor is the same UPDATE "
+    "of `tasks` and INSERT into `audit_log` sent straight through the driver on a connection "
+    "of the same pool (same pragmas), one transaction each, with every value (hashes "
+    "included) computed before the clock starts. Writers are threads with connections of "
+    "their own, each moving its own tasks through start, submit, return, submit, verify, "
+    "close.",
+    "- The floor is mostly the commit's flush to disk, so the ratio depends on the disk: where "
+    "an fsync is cheap the engine's own CPU time dominates and the ratio falls; where it is "
+    "dear both wait for the disk and the ratio nears 1.",
+    "- **audit verify** is `services.audit_log.verify` (what `planflow audit verify` runs) "
+    "over a log built the engine's way (`audit.append_many`, 10,000 entries a transaction): "
+    "task lives by ~1,000 people of 20 agencies over 2024. Queries go through "
+    "`services.audit_log.query`, connection checkout included.",
+    "- **Memory** is what `services.tasks.list_tasks` keeps alive for its TaskView list "
+    "(tracemalloc), and what the rules' TaskFacts add; `machines` counts the "
+    "`transitions.Machine` objects alive after every task went through `lifecycle.decide`.",
+    "- **Loading** times `definitions.checks.validate` and `services.plans.load` separately, "
+    "into a fresh database; `reload` loads the same seeds again (nothing changes).",
+    "- `--quick` runs small sizes and judges no target (met: –).",
+]
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="bench/run",
+        description="planflow benchmarks: the engine against the database's own floor.",
+    )
+    parser.add_argument("--quick", action="store_true", help="small sizes, no targets judged")
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=HERE,
+        metavar="DIR",
+        help="where results.json and RESULTS.md go (default: bench/)",
+    )
+    parser.add_argument(
+        "--only",
+        default=",".join(GROUPS),
+        help=f"comma-separated groups to run (default: all of {','.join(GROUPS)})",
+    )
+    parser.add_argument(
+        "--pg-database",
+        default="planflow_bench",
+        help="scratch PostgreSQL database (created, and dropped at the end)",
+    )
+    parser.add_argument(
+        "--size",
+        action="append",
+        default=[],
+        metavar="NAME=N",
+        help=f"override one size ({', '.join(FULL)}); for exploring, not for the record",
+    )
+    args = parser.parse_args(argv)
+    for item in args.size:
+        name, _, value = item.partition("=")
+        if name not in FULL or not value.isdigit() or int(value) < 1:
+            parser.error(f"--size {item!r}: expected NAME=N with NAME one of {', '.join(FULL)}")
+    unknown = set(args.only.split(",")) - set(GROUPS)
+    if unknown:
+        parser.error(f"--only: unknown group(s) {', '.join(sorted(unknown))}")
+    return args
+
+
+Run = Callable[[Scratch], dict[str, dict[str, Any]]]
+
+
+def plan(sizes: dict[str, int], quick: bool, groups: list[str]) -> list[tuple[str, Run]]:
+    runs: list[tuple[str, Run]] = []
+    if "transitions" in groups:
+        for writers in WRITERS:
+            label = f"{writers}_writer" + ("s" if writers > 1 else "")
+
+            def moves(s: Scratch, w: int = writers, label: str = label) -> dict[str, Any]:
+                return {
+                    f"transitions.{s.backend}.{label}": transitions.bench(
+                        s.fresh(), w, sizes["moves"], quick
+                    )
+                }
+
+            runs.append((f"transitions, {label}", moves))
+    if "audit" in groups:
+
+        def audit(s: Scratch) -> dict[str, Any]:
+            out = audit_log.bench(s.fresh(), sizes["audit_entries"], quick)
+            return {
+                f"audit_verify.{s.backend}": out["verify"],
+                f"audit_query.{s.backend}": out["query"],
+            }
+
+        runs.append(("audit log", audit))
+    if "memory" in groups:
+
+        def mem(s: Scratch) -> dict[str, Any]:
+            return {f"memory.{s.backend}": memory.bench(s.fresh(), sizes["memory_tasks"], quick)}
+
+        runs.append(("memory", mem))
+    if "loading" in groups:
+
+        def load(s: Scratch) -> dict[str, Any]:
+            return {f"loading.{s.backend}": loading.bench(s.fresh(), sizes["plan_tasks"])}
+
+        runs.append(("loading", load))
+    if "apology" in groups:
+
+        def flow(s: Scratch) -> dict[str, Any]:
+            return {
+                f"apology_flow.{s.backend}": apology.bench(
+                    s.fresh(), s.backend, sizes["apology_dossiers"], quick
+                )
+            }
+
+        runs.append(("apology flow", flow))
+    return runs
+
+
+KEYS_BY_GROUP = {
+    "transitions": [
+        (f"transitions.{{}}.{w}_writer{'s' if w > 1 else ''}", transitions.TARGET) for w in WRITERS
+    ],
+    "audit": [
+        ("audit_verify.{}", audit_log.VERIFY_TARGET),
+        ("audit_query.{}", audit_log.QUERY_TARGET),
+    ],
+    "memory": [("memory.{}", memory.TARGET)],
+    "loading": [("loading.{}", loading.TARGET)],
+    "apology": [("apology_flow.{}", apology.TARGET)],
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    quiet_logs()
+    started = time.perf_counter()
+    backends = list(BACKENDS) if args.backend == "both" else [args.backend]
+    groups = [g for g in GROUPS if g in args.only.split(",")]
+    sizes = dict(QUICK if args.quick else FULL)
+    for item in args.size:
+        name, _, value = item.partition("=")
+        sizes[name] = int(value)
+    results: dict[str, Any] = {
+        "generated_at": now_iso(),
+        "mode": "quick" if args.quick else "full",
+        "backends": backends,
+        "sizes": sizes,
+        "machine": machine(backends),
+    }
+    failed = False
+    for backend in backends:
+        problem = postgres_problem() if backend == "postgres" else None
+        if problem is not None:
+            note = problem + (" (CI=true: the PostgreSQL leg must run)" if IN_CI else "")
+            print(f"postgres: skipped: {note}", file=sys.stderr)
+            failed = failed or IN_CI
+            for group in groups:
+                for key, target in KEYS_BY_GROUP[group]:
+                    results[key.format(backend)] = skipped(target, problem)
+            continue
+        scratch = Scratch(backend, pg_database=args.pg_database)
+        try:
+            for label, run in plan(sizes, args.quick, groups):
+                print(f"{backend}: {label} ...", file=sys.stderr, flush=True)
+                t0 = time.perf_counter()
+                try:
+                    results.update(run(scratch))
+                except Exception as exc:  # recorded, and the run goes on with the others
+                    traceback.print_exc()
+                    failed = True
+                    results[f"{label.split(',')[0]}.{backend}.error"] = {
+                        "figures": {},
+                        "target": None,
+                        "met": False,
+                        "error": f"{type(exc).__name__}: {exc}",
+                    }
+                print(
+                    f"{backend}: {label} done in {time.perf_counter() - t0:.1f}s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        finally:
+            scratch.close()
+    results["total_seconds"] = round(time.perf_counter() - started, 1)
+    write(results, args.output)
+    print("\n".join(tables(results)))
+    print(f"results: {args.output / 'results.json'} ({results['total_seconds']}s)")
+    return 1 if failed else 0
+
+
+def write(results: dict[str, Any], folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "results.json").write_text(
+        json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    (folder / "RESULTS.md").write_text(markdown(results, NOTES), encoding="utf-8")

@@ -1,0 +1,1 @@
+"""Helper programs the fault tests run as real processes (and kill)."""
