@@ -84,6 +84,9 @@ def test_bench_quick_writes_every_figure(tmp_path: Path) -> None:
     )
     assert results["memory.sqlite"]["figures"]["machines_alive"] == 1
     assert results["loading.sqlite"]["figures"]["synthetic_tasks"] == 1000
+    flow = results["apology_flow.sqlite"]["figures"]  # 2,000 dossiers, every fifth late
+    assert (flow["dossiers"], flow["letters"]) == (2000, 400)
+    assert 0 < flow["database_seconds"] < flow["flow_seconds"]
 
     table = done.stdout
     assert "engine moves/s" in table and "audit verify" in table
