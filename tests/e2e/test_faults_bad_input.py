@@ -53,6 +53,13 @@ COMMANDS = [
     ["orgs", "list"],
     ["orgs", "show"],
     ["lifecycle", "diagram"],
+    ["dossiers", "receive"],
+    ["dossiers", "import"],
+    ["dossiers", "delay"],
+    ["dossiers", "list"],
+    ["dossiers", "show"],
+    ["procedures", "list"],
+    ["calendar", "due"],
     ["init"],
     ["tasks"],
     [],
@@ -62,6 +69,8 @@ OPTIONS = [
     "--format", "-f", "--as", "--note", "--to", "--expect-version", "--plan", "--unit",
     "--state", "--org", "--overdue", "--as-of", "--task", "--actor", "--action", "--since",
     "--until", "--limit", "--after", "--anchor", "--output", "--log-json", "--help", "--",
+    "--procedure", "--applicant", "--received-at", "--phone", "--email", "--reason", "--days",
+    "--late", "--from", "--cutoff-hour",
 ]  # fmt: skip
 KNOWN = [
     "1", "8", "0", "-1", "99999999999999999999999", "3000000000", "lsn-skhdt-papi-2024",
@@ -69,6 +78,8 @@ KNOWN = [
     "VP", "TTR", "json", "csv", "table", "jsonl", "assigned", "closed", "2024-06-30",
     "2024-02-30", "2024-06-30T25:00", "1:" + "0" * 64, "abc:def", "start", "task.create",
     "out.jsonl", "no/such/folder/out.jsonl", ".", "Đã bổ sung", "\x00", "a\nb", "\u202e",
+    "SKHDT-DN-01", "lsn.dkkd.be-thi-huong", "2024-06-03T10:00", "2024-06-03", "15", "99",
+    "no-such.csv",
 ]  # fmt: skip
 
 
