@@ -32,8 +32,9 @@ from workflow.domain.calendar import WorkingCalendar
 from workflow.domain.lifecycle import State
 from workflow.domain.roles import Role
 from workflow.errors import Conflict, InvalidInput
-from workflow.services.calendar import calendar_for
+from workflow.services.calendar import calendar_of
 from workflow.services.context import Context
+from workflow.store import repo
 from workflow.store.engine import reading, writing
 from workflow.store.tables import dossiers, notices, organisations, procedures, rule_sets, tasks
 
@@ -185,7 +186,7 @@ def process_dossiers(
                     select(organisations.c.definition).where(organisations.c.code == org_code)
                 ).scalar_one()
                 orgs[org_code] = OrganisationSpec.model_validate_json(text)
-                calendars[org_code] = calendar_for(ctx, org_code)
+                calendars[org_code] = calendar_of(orgs[org_code])
             calendar = calendars[org_code]
             facts = DossierFacts(
                 row.task_id,
@@ -358,7 +359,7 @@ def _apology(
     key: str,
     now: dt.datetime,
 ) -> tuple[dict[str, Any], audit.Record]:
-    received = row.received_at if row.received_at.tzinfo else row.received_at.replace(tzinfo=dt.UTC)
+    received = repo.as_utc(row.received_at)
     contact = " / ".join(x for x in (row.applicant_phone, row.applicant_email) if x) or None
     fields = LetterFields(
         agency=org.name,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from workflow.definitions.models import OrganisationSpec
 from workflow.domain.calendar import WorkingCalendar
 from workflow.errors import InvalidInput, NotFound
 from workflow.services import plans
@@ -16,10 +17,15 @@ def calendar_for(ctx: Context, organisation: str | None) -> WorkingCalendar:
     spec = plans.known_organisations(ctx).get(organisation)
     if spec is None:
         raise NotFound(f"organisation {organisation!r} does not exist")
+    return calendar_of(spec)
+
+
+def calendar_of(spec: OrganisationSpec) -> WorkingCalendar:
+    """The calendar of an organisation whose definition the caller already holds."""
     try:
         return WorkingCalendar(
             extra_days_off={d.date: d.reason for d in spec.calendar.days_off},
             extra_working_days={d.date: d.reason for d in spec.calendar.working_days},
         )
     except ValueError as exc:  # the file checks refuse this; a stored file may predate them
-        raise InvalidInput(f"organisation {organisation!r}: {exc}") from None
+        raise InvalidInput(f"organisation {spec.code!r}: {exc}") from None

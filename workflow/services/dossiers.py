@@ -64,9 +64,7 @@ class NewDossier:
 
 def dossier_view(row: Any) -> dict[str, Any]:
     m = row._mapping
-    received = m["received_at"]
-    if received.tzinfo is None:
-        received = received.replace(tzinfo=dt.UTC)
+    received = repo.as_utc(m["received_at"])
     return {
         "id": m["task_id"],
         "code": m["code"],

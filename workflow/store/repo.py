@@ -23,11 +23,13 @@ from workflow.domain.tasks import TaskView
 from workflow.store.tables import people, person_roles, tasks, units
 
 
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes for timezone-aware columns; we only ever store UTC."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    # SQLite hands back naive datetimes for timezone-aware columns; we only ever store UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
+    return None if value is None else as_utc(value)
 
 
 def task_from_row(row: Row[Any]) -> TaskView:
