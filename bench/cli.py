@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import apology, audit_log, loading, memory, transitions
+from bench import aggregate, apology, audit_log, inspection, loading, memory, transitions
 from bench.common import (
     BACKENDS,
     IN_CI,
@@ -25,7 +25,7 @@ from bench.common import (
 from bench.report import markdown, tables
 
 HERE = Path(__file__).resolve().parent
-GROUPS = ("transitions", "audit", "memory", "loading", "apology")
+GROUPS = ("transitions", "audit", "memory", "loading", "apology", "inspection", "aggregate")
 WRITERS = (1, 8)
 FULL = {
     "moves": 4_000,
@@ -33,6 +33,9 @@ FULL = {
     "memory_tasks": 100_000,
     "plan_tasks": 10_000,
     "apology_dossiers": 100_000,
+    "inspection_units": 2_000,
+    "inspection_tasks": 200_000,
+    "aggregate_tasks": 1_000_000,  # with as many audit entries
 }
 QUICK = {
     "moves": 200,
@@ -40,6 +43,9 @@ QUICK = {
     "memory_tasks": 10_000,
     "plan_tasks": 1_000,
     "apology_dossiers": 2_000,
+    "inspection_units": 200,
+    "inspection_tasks": 10_000,
+    "aggregate_tasks": 20_000,
 }
 
 NOTES = [
@@ -67,6 +73,15 @@ NOTES = [
     "`transitions.Machine` objects alive after every task went through `lifecycle.decide`.",
     "- **Loading** times `definitions.checks.validate` and `services.plans.load` separately, "
     "into a fresh database; `reload` loads the same seeds again (nothing changes).",
+    "- **Inspection draw** times `services.inspections.draw` (signal aggregates, ranking, "
+    "draw, audit entry, one inspection task per selected unit with its checklist) over an "
+    "organisation of 2,000 units and 200,000 tasks, then the signal queries and the pure "
+    "selection alone; the issue sets no threshold.",
+    "- **Aggregate** times `services.reports.generate` (the report's grouped queries, the "
+    "snapshot and its audit entry) for the year 2024 over an organisation whose 1,000,000 "
+    "tasks (80% plan and fix tasks, 19% dossiers, 1% inspections) and 1,000,000 audit "
+    "entries were bulk-inserted: the first ask and three revisions (each computed anew), the "
+    "quarter 2024Q2, asking again (the stored snapshot), and the Prefect flow with its files.",
     "- `--quick` runs small sizes and judges no target (met: –).",
 ]
 
@@ -162,6 +177,23 @@ def plan(sizes: dict[str, int], quick: bool, groups: list[str]) -> list[tuple[st
             }
 
         runs.append(("apology flow", flow))
+    if "inspection" in groups:
+
+        def draw(s: Scratch) -> dict[str, Any]:
+            return {
+                f"inspection_draw.{s.backend}": inspection.bench(
+                    s.fresh(), sizes["inspection_units"], sizes["inspection_tasks"]
+                )
+            }
+
+        runs.append(("inspection draw", draw))
+    if "aggregate" in groups:
+
+        def report(s: Scratch) -> dict[str, Any]:
+            n = sizes["aggregate_tasks"]
+            return {f"aggregate.{s.backend}": aggregate.bench(s.fresh(), s.backend, n, n, quick)}
+
+        runs.append(("aggregate (report)", report))
     return runs
 
 
@@ -176,6 +208,8 @@ KEYS_BY_GROUP = {
     "memory": [("memory.{}", memory.TARGET)],
     "loading": [("loading.{}", loading.TARGET)],
     "apology": [("apology_flow.{}", apology.TARGET)],
+    "inspection": [("inspection_draw.{}", inspection.TARGET)],
+    "aggregate": [("aggregate.{}", aggregate.TARGET)],
 }
 
 

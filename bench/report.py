@@ -180,7 +180,44 @@ def tables(results: Results) -> list[str]:
             _met(e),
         ],
     )
-    known = ("transitions.", "audit_verify.", "audit_query.", "memory.", "loading.")
+    lines += _section(
+        results,
+        "aggregate",
+        "Report for a year (seconds)",
+        [
+            "backend",
+            "tasks",
+            "audit entries",
+            "year (median)",
+            "first",
+            "quarter",
+            "ask again",
+            "flow",
+            "met",
+        ],
+        lambda k, e: [
+            backend_of(k),
+            *_figure(
+                e,
+                "tasks",
+                "audit_entries",
+                "year_seconds_median",
+                "year_seconds_first",
+                "quarter_seconds",
+                "ask_again_seconds",
+                "flow_seconds",
+            ),
+            _met(e),
+        ],
+    )
+    known = (
+        "transitions.",
+        "audit_verify.",
+        "audit_query.",
+        "memory.",
+        "loading.",
+        "aggregate.",
+    )
     others = [
         [key, json.dumps(entry.get("figures", {}), ensure_ascii=False), _met(entry)]
         for key, entry in results.items()

@@ -3,6 +3,11 @@
 Orchestration only: it finds the work, then hands it to the services one batch at a time
 (one Prefect task run per batch, never one per dossier). Safe to run twice for a day: every
 side effect is keyed and recorded with its audit entry in one transaction.
+
+Without `as_of` (a scheduled run, see `planflow serve`) it works as of today in Vietnam, and
+does nothing on a day the organisation does not work: no letter is dated on a holiday, and
+the notice window, counted from the next working day, would otherwise reach a working day
+further than on the working day before, apologising for dossiers not yet late.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NONE
 
-from flows.runtime import batches, context
+from flows.runtime import batches, context, scheduled_day
 from workflow.services import apology as service
 
 BATCH_SIZE = 500
@@ -43,16 +48,29 @@ def reminders_batch(
     return service.process_reminders(context(db_url, now, ACTOR), as_of, ids)
 
 
+@task(name="apology-day", cache_policy=NONE)
+def day_task(
+    db_url: str, organisation: str | None, now: dt.datetime | None
+) -> tuple[dt.date, str | None]:
+    return scheduled_day(db_url, organisation, now, ACTOR)
+
+
 @flow(name="apology", log_prints=False)
 def apology_flow(
     db_url: str,
-    as_of: dt.date,
+    as_of: dt.date | None = None,
     out_dir: str = "output",
     organisation: str | None = None,
     batch_size: int = BATCH_SIZE,
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
+    """Letters, escalations and reminders as of `as_of`; `skipped` says why nothing was
+    done (a scheduled run on a day off), else None."""
     started = time.perf_counter()
+    if as_of is None:
+        as_of, day_off = day_task(db_url, organisation, now)
+        if day_off is not None:
+            return _nothing(as_of, day_off, time.perf_counter() - started)
     work = find_work(db_url, as_of, organisation, now)
     letters: list[dict[str, Any]] = []
     escalations: list[dict[str, Any]] = []
@@ -70,6 +88,7 @@ def apology_flow(
     total = time.perf_counter() - started
     return {
         "as_of": as_of.isoformat(),
+        "skipped": None,
         "rules": work.rules,
         "candidates": len(work.dossiers),
         "letters": letters,
@@ -82,4 +101,18 @@ def apology_flow(
             "database": round(work_seconds, 3),  # queries, writes and rendering, in the services
             "prefect": round(total - work_seconds, 3),  # orchestration overhead
         },
+    }
+
+
+def _nothing(as_of: dt.date, day_off: str, seconds: float) -> dict[str, Any]:
+    return {
+        "as_of": as_of.isoformat(),
+        "skipped": f"{as_of.isoformat()} is not a working day ({day_off})",
+        "rules": None,
+        "candidates": 0,
+        "letters": [],
+        "reminders": [],
+        "escalations": [],
+        "batches": 0,
+        "seconds": {"total": round(seconds, 3), "database": 0.0, "prefect": round(seconds, 3)},
     }

@@ -7,8 +7,9 @@ import threading
 
 from sqlalchemy import Engine
 
-from workflow.clock import Clock, FixedClock, SystemClock
+from workflow.clock import Clock, FixedClock, SystemClock, today_local
 from workflow.services import Context
+from workflow.services.calendar import calendar_for
 from workflow.store.engine import open_engine
 
 _ENGINES: dict[str, Engine] = {}
@@ -23,6 +24,17 @@ def context(db_url: str, now: dt.datetime | None, actor: str) -> Context:
             engine = _ENGINES[db_url] = open_engine(db_url)
     clock: Clock = FixedClock(now) if now is not None else SystemClock()
     return Context(engine, clock=clock, operator=actor)
+
+
+def scheduled_day(
+    db_url: str, organisation: str | None, now: dt.datetime | None, actor: str
+) -> tuple[dt.date, str | None]:
+    """A scheduled run's day (today in Vietnam, by the clock) and, when the organisation
+    does not work that day, why (its calendar: weekends, holidays, its file's overrides).
+    Schedules fire every day; this is where a day off is told apart, not in the cron."""
+    ctx = context(db_url, now, actor)
+    day = today_local(ctx.clock)
+    return day, calendar_for(ctx, organisation).why_off(day)
 
 
 def dispose() -> None:

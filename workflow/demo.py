@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workflow import demo_inspections as inspections
 from workflow.clock import LOCAL_TZ, FixedClock
 from workflow.definitions.checks import validate
 from workflow.definitions.models import OrganisationSpec, PersonSpec
@@ -32,6 +33,11 @@ from workflow.store.repo import TaskFilter
 
 QUARTER_START = dt.datetime(2024, 4, 1, 8, 0, tzinfo=LOCAL_TZ)
 QUARTER_DAYS = 91
+INSPECTION_DRAW = dt.date(2024, 4, 15)  # the inspectors draw the period's units
+INSPECTION_RUNS = {dt.date(2024, 5, 13), dt.date(2024, 6, 3), dt.date(2024, 6, 24)}
+# The office reports the quarter after its reporting window closes (14/6), and once more on
+# calendar quarters on the last day (a provisional report: the quarter is not over).
+REPORT_DAY = dt.date(2024, 6, 17)
 
 NOTES = [
     "Đã ban hành văn bản triển khai và báo cáo kết quả",
@@ -75,6 +81,8 @@ class DemoSummary:
     stuck: set[int] = field(default_factory=set)  # dossiers nobody handles: they escalate
     audit_entries: int = 0
     anchor: str | None = None
+    inspections: inspections.InspectionTally = field(default_factory=inspections.InspectionTally)
+    reports: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -91,6 +99,8 @@ class DemoSummary:
             "escalations": self.escalations,
             "reminders": self.reminders,
             "letters_dir": self.letters_dir,
+            "inspections": self.inspections.as_json(),
+            "reports": self.reports,
             "audit_entries": self.audit_entries,
             "audit_anchor": self.anchor,
         }
@@ -131,20 +141,38 @@ def run_demo(ctx: Context, definitions: Path, out_dir: Path, seed: int = 2024) -
         raise InvalidInput(f"{problems[0]} ({len(problems)} problem(s) in {definitions})")
     plan_service.load(ctx, found)
     casts = {code: _Cast(spec) for code, (spec, _) in found.organisations.items()}
+    orgs = {code: spec for code, (spec, _) in found.organisations.items()}
+    officers = {code: [p.id for p in cast.office] for code, cast in casts.items()}
     summary = DemoSummary(database=ctx.engine.url.render_as_string(hide_password=True))
     rng = random.Random(seed)
     calendar = WorkingCalendar()
     db_url = ctx.engine.url.render_as_string(hide_password=False)
     letters_dir = out_dir.resolve()
+    notices_dir = letters_dir / "inspections"
     day = QUARTER_START.date()
     last = day + dt.timedelta(days=QUARTER_DAYS - 1)
+    while not calendar.is_working_day(last):  # the quarter's last working day closes it
+        last -= dt.timedelta(days=1)
     while day <= last:
         if calendar.is_working_day(day):
             clock.set(dt.datetime.combine(day, dt.time(7, 30), LOCAL_TZ))
             if day.weekday() == 0 or day == last:  # the office runs the flow every Monday
                 _apology_run(db_url, day, letters_dir, clock.now(), summary)
+            if day in (INSPECTION_DRAW, last) or day in INSPECTION_RUNS:
+                for org in orgs.values():
+                    inspections.run_flow(
+                        db_url, org, day, clock.now(), notices_dir, summary.inspections, seed
+                    )
+            if day in (REPORT_DAY, last):
+                rule = "reporting" if day == REPORT_DAY else "calendar"
+                for code in orgs:
+                    _report_run(db_url, code, rule, out_dir.resolve(), clock.now(), summary)
             clock.set(dt.datetime.combine(day, dt.time(8, 0), LOCAL_TZ))
             _a_working_day(ctx, day, casts, rng, summary)
+            if day > INSPECTION_DRAW:
+                inspections.a_working_day(
+                    ctx, orgs, officers, rng, summary.inspections, summary.refused
+                )
         day += dt.timedelta(days=1)
     # A four-eyes attempt the engine must refuse: the submitter tries to verify.
     for task in task_service.list_tasks(ctx, TaskFilter(state=State.SUBMITTED)):
@@ -181,17 +209,38 @@ def _apology_run(
     summary.flow_runs += 1
 
 
+def _report_run(
+    db_url: str, org: str, rule: str, out_dir: Path, now: dt.datetime, summary: DemoSummary
+) -> None:
+    from flows.settings import quiet_prefect
+
+    quiet_prefect()
+    from flows.aggregate import aggregate_flow
+
+    result = aggregate_flow(
+        db_url, org, "2024Q2", rule, str(out_dir / "reports"), requested_by=None, now=now
+    )
+    totals = result["totals"]
+    summary.reports.append(
+        {
+            "organisation": org,
+            "period": result["period"],
+            "window": result["window"],
+            "snapshot": result["snapshot"],
+            "hash": result["hash"],
+            "tasks": totals.get("tasks"),
+            "files": result["files"],
+        }
+    )
+
+
 def _a_working_day(
     ctx: Context, day: dt.date, casts: dict[str, _Cast], rng: random.Random, summary: DemoSummary
 ) -> None:
     """People move a few tasks one step on; the desk receives dossiers; units handle some."""
     clock = ctx.clock
     assert isinstance(clock, FixedClock)
-    open_tasks = [
-        t
-        for t in task_service.list_tasks(ctx, TaskFilter(kind="plan"))
-        if t.state is not State.CLOSED
-    ]
+    open_tasks = inspections.open_work(ctx)
     for task in rng.sample(open_tasks, k=min(len(open_tasks), rng.randint(1, 3))):
         clock.advance(dt.timedelta(minutes=rng.randint(10, 60)))
         _step(ctx, task, casts[task.organisation], rng, summary)

@@ -237,3 +237,30 @@ def test_the_demo_runs_end_to_end(tmp_path: Path) -> None:
         list((out / "letters").rglob("*.docx"))
     ) == len(letters)
     assert (out / "planflow-demo.db").exists()
+    # Inspections: one draw per organisation and period, records verified, notices and fixes.
+    inspected = summary["inspections"]
+    assert [(d["organisation"], d["period"], len(d["selected"])) for d in inspected["draws"]] == [
+        ("LSN-SKHDT", "2024Q2", 2), ("QNA-BQLKKT", "2024", 2),
+    ]  # fmt: skip
+    assert inspected["records"] >= inspected["conclusions"] > 0 and inspected["fix_tasks"] > 0
+    notices = list((out / "inspections").rglob("TB-*.html"))
+    assert (
+        len(notices)
+        == inspected["conclusions"]
+        == len(list((out / "inspections").rglob("TB-*.docx")))
+    )
+    # Reports: the quarter on the reporting window (after 14/6) and on calendar quarters.
+    reports = summary["reports"]
+    assert sorted((r["organisation"], r["window"]["rule"]) for r in reports) == [
+        ("LSN-SKHDT", "calendar"), ("LSN-SKHDT", "reporting"),
+        ("QNA-BQLKKT", "calendar"), ("QNA-BQLKKT", "reporting"),
+    ]  # fmt: skip
+    assert all(Path(path).exists() for r in reports for path in r["files"].values())
+    assert any(r["tasks"] for r in reports)
+    db = f"sqlite:///{out / 'planflow-demo.db'}"
+    for draw in inspected["draws"]:
+        assert run_process("inspections", "explain", str(draw["inspection"]), db=db).code == 0
+    assert run_process("audit", "replay", db=db).code == 0
+    for r in reports:  # each snapshot's hash is the one in the audit log
+        shown = run_process("reports", "show", str(r["snapshot"]), "--format", "json", db=db)
+        assert shown.code == 0 and json.loads(shown.out)["hash"] == r["hash"]

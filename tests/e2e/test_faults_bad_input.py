@@ -60,6 +60,15 @@ COMMANDS = [
     ["dossiers", "show"],
     ["procedures", "list"],
     ["calendar", "due"],
+    ["flows", "inspect"],
+    ["inspections", "list"],
+    ["inspections", "show"],
+    ["inspections", "explain"],
+    ["inspections", "template"],
+    ["inspections", "record"],
+    ["tasks", "withdraw"],
+    ["reports", "list"],
+    ["reports", "show"],
     ["init"],
     ["tasks"],
     [],
@@ -70,16 +79,17 @@ OPTIONS = [
     "--state", "--org", "--overdue", "--as-of", "--task", "--actor", "--action", "--since",
     "--until", "--limit", "--after", "--anchor", "--output", "--log-json", "--help", "--",
     "--procedure", "--applicant", "--received-at", "--phone", "--email", "--reason", "--days",
-    "--late", "--from", "--cutoff-hour",
+    "--late", "--from", "--cutoff-hour", "--period", "--ratio", "--seed", "--redraw", "--file",
+    "--window", "--revise",
 ]  # fmt: skip
 KNOWN = [
     "1", "8", "0", "-1", "99999999999999999999999", "3000000000", "lsn-skhdt-papi-2024",
     "lsn.vp.luong-thi-thu", "lsn.vp.hoang-van-nam", "qna.hcth.tran-thi-lan", "LSN-SKHDT",
-    "VP", "TTR", "json", "csv", "table", "jsonl", "assigned", "closed", "2024-06-30",
+    "VP", "TTR", "2024", "2024Q2", "0.2", "0.5", "qna.dkt.phan-van-tam", "QNA-BQLKKT", "json", "csv", "table", "jsonl", "assigned", "closed", "2024-06-30",
     "2024-02-30", "2024-06-30T25:00", "1:" + "0" * 64, "abc:def", "start", "task.create",
     "out.jsonl", "no/such/folder/out.jsonl", ".", "Đã bổ sung", "\x00", "a\nb", "\u202e",
     "SKHDT-DN-01", "lsn.dkkd.be-thi-huong", "2024-06-03T10:00", "2024-06-03", "15", "99",
-    "no-such.csv",
+    "no-such.csv", "2024H1", "2024Q5", "reporting", "calendar",
 ]  # fmt: skip
 
 
@@ -168,6 +178,7 @@ def snapshot(url: str) -> str:
 
 
 def test_random_command_lines_end_cleanly(
+    prefect_server: None,  # `flows inspect` lines that get through run a real flow
     sqlite_url: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -193,6 +204,34 @@ def test_random_command_lines_end_cleanly(
     @example((["tasks", "start"], ["8", "--as", "\x00"]))
     @example((["tasks", "list"], ["--state", "a\nb"]))
     @example((["plans", "validate"], [str(DEFINITIONS)]))
+    @example(
+        (
+            ["flows", "inspect"],
+            ["--org", "QNA-BQLKKT", "--period", "2024", "--as", "qna.dkt.phan-van-tam"],
+        )
+    )
+    @example(
+        (
+            ["flows", "inspect"],
+            [
+                "--org",
+                "QNA-BQLKKT",
+                "--period",
+                "2024",
+                "--ratio",
+                "0.2",
+                "--as",
+                "qna.dkt.phan-van-tam",
+            ],
+        )
+    )
+    @example((["inspections", "explain"], ["1"]))
+    @example(
+        (
+            ["inspections", "record"],
+            ["1", "--file", str(DEFINITIONS), "--as", "qna.dkt.phan-van-tam"],
+        )
+    )
     def one(line: tuple[list[str], list[str]]) -> None:
         command, words = line
         capsys.readouterr()
@@ -276,6 +315,7 @@ def test_a_load_that_fails_inside_its_transaction_writes_nothing(
         plan.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     for person in org["people"]:
         person["id"] = person["id"].replace("lsn.", "khac.")
+    del org["inspection"]["signer"]  # the people's ids change below
     org_file.write_text(yaml.safe_dump(org, allow_unicode=True), encoding="utf-8")
     before = snapshot(db_url)
 

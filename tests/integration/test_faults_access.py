@@ -77,6 +77,7 @@ def test_no_move_on_any_state_is_allowed_and_nothing_is_written(
                 Move.VERIFY: {State.SUBMITTED},
                 Move.CLOSE: {State.VERIFIED},
                 Move.REASSIGN: {State.ASSIGNED, State.IN_PROGRESS},
+                Move.WITHDRAW: {State.ASSIGNED, State.IN_PROGRESS},
             }[which]
         )
         try:

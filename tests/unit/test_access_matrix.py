@@ -28,15 +28,17 @@ GRAPH = {  # move: (states it is allowed from, state it leads to)
     "verify": ({"submitted"}, "verified"),
     "close": ({"verified"}, "closed"),
     "reassign": ({"assigned", "in_progress"}, "assigned"),
+    "withdraw": ({"assigned", "in_progress"}, "closed"),
 }
 LEAD_UNIT_MOVES = {"start", "submit"}  # "a member of the task's lead unit for start and submit"
 ROLE_MOVES = {  # "the office for return, verify and reassign; office or leadership for close"
     "return": {"office"},
     "verify": {"office"},
     "reassign": {"office"},
+    "withdraw": {"office"},
     "close": {"office", "leader"},
 }
-NOTE_MOVES = {"submit", "return", "reassign"}  # "(lead unit, note)", "(office, note)"
+NOTE_MOVES = {"submit", "return", "reassign", "withdraw"}  # "(lead unit, note)", "(office, note)"
 
 ORG, OTHER_ORG, LEAD, OTHER_UNIT, NEW_UNIT = "SO-A", "SO-B", "QLDT", "VP", "DKKD"
 SUBMITTER = "so-a.submitter"
@@ -118,7 +120,7 @@ def test_the_matrix_covers_every_role_move_and_state() -> None:
     assert {r for roles, *_ in CASES for r in roles} == set(Role)
     assert {c[2] for c in CASES} == set(Move) and {c[3] for c in CASES} == set(State)
     assert {c[2].value for c in CASES} == set(GRAPH)  # the README names every move
-    assert len(CASES) == 21 * 3 * 6 * 5 * 2 * 2 + 21 * 3 * 5 * 2 * 2 * 2  # reassign x3
+    assert len(CASES) == 21 * 3 * 7 * 5 * 2 * 2 + 21 * 3 * 5 * 2 * 2 * 2  # reassign x3
 
 
 def test_every_cell_of_the_matrix_matches_the_readme() -> None:

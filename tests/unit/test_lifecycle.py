@@ -35,6 +35,7 @@ EXPECTED = {
     Move.VERIFY: ({State.SUBMITTED}, State.VERIFIED),
     Move.CLOSE: ({State.VERIFIED}, State.CLOSED),
     Move.REASSIGN: ({State.ASSIGNED, State.IN_PROGRESS}, State.ASSIGNED),
+    Move.WITHDRAW: ({State.ASSIGNED, State.IN_PROGRESS}, State.CLOSED),
 }
 # Someone entitled to make each move on a task led by QLDT, with what the move needs.
 ENTITLED = {
@@ -44,6 +45,7 @@ ENTITLED = {
     Move.VERIFY: (OFFICE, MoveRequest(Move.VERIFY)),
     Move.CLOSE: (LEADER, MoveRequest(Move.CLOSE)),
     Move.REASSIGN: (OFFICE, MoveRequest(Move.REASSIGN, note="Đúng chức năng", to_unit="DKKD")),
+    Move.WITHDRAW: (OFFICE, MoveRequest(Move.WITHDRAW, note="Đơn vị không còn trong đợt kiểm tra")),
 }
 
 

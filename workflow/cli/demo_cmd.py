@@ -32,7 +32,8 @@ def register(app: typer.Typer) -> None:
         fmt: FormatOpt = "table",
     ) -> None:
         """Load definitions/, simulate a quarter of work (tasks, dossiers, the apology flow every
-        Monday) by several people, and verify the audit log.
+        Monday, the inspection flow, the quarterly reports) by several people, and verify the
+        audit log.
 
         Without --db it starts from a fresh SQLite file, demo-output/planflow-demo.db.
         """
@@ -77,6 +78,26 @@ def register(app: typer.Typer) -> None:
             f"{summary.reminders} task reminders"
         )
         typer.echo(f"  letters         {summary.letters_dir}/<ORG>/*.html, *.docx")
+        tally = summary.inspections
+        for draw in tally.draws:
+            typer.echo(
+                f"  inspection      {draw['organisation']} {draw['period']}: drew "
+                f"{', '.join(draw['selected'])} (seed {draw['seed']}; "
+                f"planflow inspections explain {draw['inspection']})"
+            )
+        typer.echo(
+            f"  inspections     {tally.flow_runs} flow runs: {tally.records} records submitted, "
+            f"{tally.conclusions} conclusion notices, {tally.fix_tasks} fix tasks"
+        )
+        if tally.conclusions:
+            typer.echo(f"  notices         {tally.notices_dir}/<ORG>/<period>/TB-*.html, *.docx")
+        for report in summary.reports:
+            window = report["window"]
+            typer.echo(
+                f"  report          {report['organisation']} {report['period']} "
+                f"({window['rule']} window {window['from']} to {window['to']}): snapshot "
+                f"{report['snapshot']}, {report['tasks']} tasks, {report['files']['html']}"
+            )
         typer.echo(f"  audit log       intact: {summary.audit_entries} entries verified")
         typer.echo(f"  audit anchor    {summary.anchor}")
         typer.echo(

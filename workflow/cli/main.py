@@ -24,7 +24,10 @@ from workflow.cli import (
     demo_cmd,
     dossiers_cmd,
     init_cmd,
+    inspections_cmd,
     plans_cmd,
+    reports_cmd,
+    serve_cmd,
     tasks_cmd,
 )
 from workflow.cli.runtime import RUNTIME
@@ -66,6 +69,9 @@ app.add_typer(dossiers_cmd.dossiers_app, name="dossiers")
 app.add_typer(dossiers_cmd.procedures_app, name="procedures")
 app.add_typer(dossiers_cmd.flows_app, name="flows")
 app.add_typer(calendar_cmd.app, name="calendar")
+inspections_cmd.register(app)
+reports_cmd.register(app)  # `reports list|show`; importing it adds `flows aggregate`
+serve_cmd.register(app)
 
 
 def _hoist_global_options(argv: list[str]) -> list[str]:

@@ -141,5 +141,6 @@ for _move, _doc in (
     (Move.VERIFY, "Verify a submission (office; never the person who submitted it)."),
     (Move.CLOSE, "Close a verified task (office or leadership)."),
     (Move.REASSIGN, "Give the task to another lead unit: --to UNIT --note REASON (office)."),
+    (Move.WITHDRAW, "Close a task no longer needed, before any result: --note REASON (office)."),
 ):
     app.command(_move.value)(_mover(_move, _doc))

@@ -24,6 +24,7 @@ from workflow.definitions.models import (
 )
 from workflow.definitions.source import Loc, Problem, SourceError, SourceFile, read_source
 from workflow.definitions.vocabulary import BY_CODE
+from workflow.domain.roles import Role
 
 SUFFIXES = (".yaml", ".yml")
 KINDS: dict[str, type[BaseModel]] = {
@@ -241,6 +242,7 @@ def _organisation_checks(spec: OrganisationSpec, src: SourceFile) -> list[Proble
                     f"unknown unit '{person.unit}' for {person.id}{suggest(person.unit, units)}",
                 )
             )
+    problems += _inspection_checks(spec, src, units)
     off = {d.date for d in spec.calendar.days_off}
     for i, day in enumerate(spec.calendar.working_days):
         if day.date in off:
@@ -250,6 +252,68 @@ def _organisation_checks(spec: OrganisationSpec, src: SourceFile) -> list[Proble
                     f"{day.date} is both a day off and a working day; keep one",
                 )
             )
+    return problems
+
+
+def _inspection_checks(spec: OrganisationSpec, src: SourceFile, units: set[str]) -> list[Problem]:
+    inspection = spec.inspection
+    if inspection is None:
+        return []
+    problems = []
+    if inspection.unit not in units:
+        problems.append(
+            src.problem(
+                ("inspection", "unit"),
+                f"inspection unit '{inspection.unit}' is not one of the "
+                f"units{suggest(inspection.unit, units)}",
+            )
+        )
+    groups = {g.code for g in spec.groups}
+    if isinstance(inspection.units, str):
+        if inspection.units != "all" and inspection.units not in groups:
+            problems.append(
+                src.problem(
+                    ("inspection", "units"),
+                    f"'{inspection.units}' is neither `all` nor a group"
+                    f"{suggest(inspection.units, groups)}; name a group or list unit codes",
+                )
+            )
+    else:
+        for i, code in enumerate(inspection.units):
+            if code not in units:
+                problems.append(
+                    src.problem(
+                        ("inspection", "units", i),
+                        f"unknown unit '{code}' in inspection units{suggest(code, units)}",
+                    )
+                )
+    people = {p.id for p in spec.people}
+    if inspection.signer is not None and inspection.signer not in people:
+        problems.append(
+            src.problem(
+                ("inspection", "signer"),
+                f"unknown person '{inspection.signer}'{suggest(inspection.signer, people)}",
+            )
+        )
+    if not problems and not spec.inspected_units():
+        problems.append(
+            src.problem(
+                ("inspection", "units"),
+                "no unit is left to inspect once the inspection team is set aside; "
+                "name the units it inspects",
+            )
+        )
+    if (
+        not any(p.unit == inspection.unit and Role.INSPECTOR in p.roles for p in spec.people)
+        and not problems
+    ):
+        problems.append(
+            src.problem(
+                ("inspection", "unit"),
+                f"nobody in '{inspection.unit}' holds the inspector role: give at least one "
+                "person of the team `roles: [inspector]`",
+            )
+        )
     return problems
 
 

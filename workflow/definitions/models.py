@@ -68,6 +68,30 @@ class CalendarOverrides(Spec):
     )
 
 
+class InspectionSpec(Spec):
+    """Who inspects whom, how often, how much (PAR INDEX: at least 30% of units a period)."""
+
+    unit: str = Field(description="Code of the inspection team (leads the inspection tasks)")
+    units: str | list[str] = Field(
+        default="all",
+        description="The units inspected: a group code, a list of unit codes, or `all`; "
+        "the inspection team itself is never in it",
+    )
+    every: Literal["year", "half", "quarter"] = Field(
+        default="year", description="The inspection period: a year, a half-year or a quarter"
+    )
+    ratio: Annotated[float, Field(ge=0.3, le=1)] = Field(
+        default=0.3, description="Share of the units inspected each period (at least 0.3)"
+    )
+    signer: str | None = Field(
+        default=None, description="Person id of who signs the conclusion notices"
+    )
+    signer_title: NonEmpty = Field(
+        default="THỦ TRƯỞNG CƠ QUAN",
+        description="The signer's title block, e.g. 'KT. TRƯỞNG BAN\\nPHÓ TRƯỞNG BAN'",
+    )
+
+
 class OrganisationSpec(Spec):
     kind: Literal["organisation"]
     code: Annotated[str, Field(pattern=CODE_PATTERN)]
@@ -78,7 +102,19 @@ class OrganisationSpec(Spec):
     groups: list[GroupSpec] = Field(default_factory=list)
     people: list[PersonSpec] = Field(default_factory=list)
     calendar: CalendarOverrides = Field(default_factory=CalendarOverrides)
+    inspection: InspectionSpec | None = None
     notes: str | None = None
+
+    def inspected_units(self) -> list[str]:
+        """The units an inspection draws from, in file order (team excluded)."""
+        if self.inspection is None:
+            return []
+        chosen = self.inspection.units
+        if isinstance(chosen, str) and chosen != "all":
+            group = next((g for g in self.groups if g.code == chosen), None)
+            chosen = "all" if group is None else group.units
+        codes = [u.code for u in self.units] if chosen == "all" else list(chosen)
+        return [c for c in codes if c != self.inspection.unit]
 
 
 # ---------------------------------------------------------------- schedules

@@ -8,13 +8,11 @@ content hash (recorded in the audit log) can be recomputed by anyone holding the
 from __future__ import annotations
 
 import datetime as dt
-import io
-import zipfile
 from dataclasses import dataclass
-from xml.sax.saxutils import escape
 
 from jinja2 import Environment
 
+from workflow.documents.docx import package, paragraph
 from workflow.documents.vietnamese import long_date, short_date, time_and_date
 
 
@@ -103,74 +101,20 @@ def render_html(fields: LetterFields) -> str:
     return _HTML.render(f=fields, long_date=long_date)
 
 
-_CONTENT_TYPES = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="rels" '
-    'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-    '<Default Extension="xml" ContentType="application/xml"/>'
-    '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-'
-    'officedocument.wordprocessingml.document.main+xml"/></Types>'
-)
-_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-    'relationships/officeDocument" Target="word/document.xml"/></Relationships>'
-)
-_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-_FIXED_TIME = (2018, 11, 23, 0, 0, 0)  # zip entries carry a time: a fixed one keeps bytes stable
-
-
-def _paragraph(text: str, *, bold: bool = False, center: bool = False, italic: bool = False) -> str:
-    props = ""
-    if center:
-        props += '<w:pPr><w:jc w:val="center"/></w:pPr>'
-    run_props = "".join(
-        [
-            '<w:rFonts w:ascii="Times New Roman" w:hAnsi="Times New Roman" '
-            'w:cs="Times New Roman"/>',
-            "<w:b/>" if bold else "",
-            "<w:i/>" if italic else "",
-            '<w:sz w:val="26"/>',
-        ]
-    )
-    return (
-        f"<w:p>{props}<w:r><w:rPr>{run_props}</w:rPr>"
-        f'<w:t xml:space="preserve">{escape(text)}</w:t></w:r></w:p>'
-    )
-
-
 def render_docx(fields: LetterFields) -> bytes:
     paragraphs = [
-        _paragraph(f"{fields.form_code} ({fields.form_source})", italic=True),
-        _paragraph(fields.agency.upper(), bold=True),
-        _paragraph(f"Số: {fields.number}"),
-        _paragraph("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, center=True),
-        _paragraph("Độc lập - Tự do - Hạnh phúc", bold=True, center=True),
-        _paragraph(f"{fields.province}, {long_date(fields.issued_on)}", italic=True, center=True),
-        _paragraph(fields.form_title.upper(), bold=True, center=True),
-        *[_paragraph(f"{label}: {value}") for label, value in fields.lines()],
-        _paragraph(fields.apology_text),
-        _paragraph(f"Ngày hẹn lại trả kết quả: {long_date(fields.new_due)}.", bold=True),
-        _paragraph(fields.signer_title, bold=True, center=True),
-        _paragraph(fields.signer_name, bold=True, center=True),
-        _paragraph("Căn cứ: " + "; ".join(fields.legal_basis) + ".", italic=True),
+        paragraph(f"{fields.form_code} ({fields.form_source})", italic=True),
+        paragraph(fields.agency.upper(), bold=True),
+        paragraph(f"Số: {fields.number}"),
+        paragraph("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, center=True),
+        paragraph("Độc lập - Tự do - Hạnh phúc", bold=True, center=True),
+        paragraph(f"{fields.province}, {long_date(fields.issued_on)}", italic=True, center=True),
+        paragraph(fields.form_title.upper(), bold=True, center=True),
+        *[paragraph(f"{label}: {value}") for label, value in fields.lines()],
+        paragraph(fields.apology_text),
+        paragraph(f"Ngày hẹn lại trả kết quả: {long_date(fields.new_due)}.", bold=True),
+        paragraph(fields.signer_title, bold=True, center=True),
+        paragraph(fields.signer_name, bold=True, center=True),
+        paragraph("Căn cứ: " + "; ".join(fields.legal_basis) + ".", italic=True),
     ]
-    document = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        f'<w:document xmlns:w="{_W}"><w:body>{"".join(paragraphs)}'
-        '<w:sectPr><w:pgSz w:w="8391" w:h="11906"/></w:sectPr>'  # A5, as the form is
-        "</w:body></w:document>"
-    )
-    buffer = io.BytesIO()
-    # Stored, not deflated: a letter is a few kilobytes, and zlib's setup costs more than it saves.
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        for name, content in (
-            ("[Content_Types].xml", _CONTENT_TYPES),
-            ("_rels/.rels", _RELS),
-            ("word/document.xml", document),
-        ):
-            info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
-            archive.writestr(info, content.encode("utf-8"))
-    return buffer.getvalue()
+    return package("".join(paragraphs), page="A5")  # A5, as the form is

@@ -32,6 +32,7 @@ class Move(StrEnum):
     VERIFY = "verify"
     CLOSE = "close"
     REASSIGN = "reassign"
+    WITHDRAW = "withdraw"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,16 @@ RULES: dict[Move, MoveRule] = {
     Move.REASSIGN: MoveRule(
         (State.ASSIGNED, State.IN_PROGRESS),
         State.ASSIGNED,
+        False,
+        frozenset({Role.OFFICE}),
+        "a reason",
+    ),
+    # A task no longer needed (a unit dropped by an inspection redraw, a row dropped from a
+    # plan) is closed with its reason, before any result was submitted; it never counts as
+    # completed (it has no completion time).
+    Move.WITHDRAW: MoveRule(
+        (State.ASSIGNED, State.IN_PROGRESS),
+        State.CLOSED,
         False,
         frozenset({Role.OFFICE}),
         "a reason",

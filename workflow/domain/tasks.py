@@ -31,6 +31,8 @@ class TaskView:
     target: str | None = None
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
+    completed_at: dt.datetime | None = None  # when it was verified (its work accepted)
+    parent_task: int | None = None  # the task it follows from (a fix: its inspection)
 
     def facts(self) -> TaskFacts:
         return TaskFacts(self.id, self.organisation, self.lead_unit, self.state, self.submitted_by)
@@ -46,7 +48,7 @@ class TaskView:
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["state"] = str(self.state)
-        for key in ("due_date", "created_at", "updated_at"):
+        for key in ("due_date", "created_at", "updated_at", "completed_at"):
             value = out[key]
             out[key] = value.isoformat() if value is not None else None
         return out

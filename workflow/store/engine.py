@@ -2,18 +2,21 @@
 
 SQLite: WAL, foreign keys on, a busy timeout, and `BEGIN IMMEDIATE` for writing transactions
 so writers queue on the database lock instead of failing half-way (and audit appends are
-serialised by that lock). PostgreSQL: READ COMMITTED; audit appends take an advisory lock.
+serialised by that lock). Writers of one process queue on an in-process gate first (see
+`_WriteGate`). PostgreSQL: READ COMMITTED; audit appends take an advisory lock.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import threading
+import weakref
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Dialect, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -54,7 +57,7 @@ def open_engine(url: str | None = None, *, pool_size: int = 5) -> Engine:
         ) from exc
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        return _sqlite_engine(resolved)
+        return _sqlite_engine(resolved, pool_size)
     if backend == "postgresql":
         return create_engine(
             resolved, pool_size=pool_size, max_overflow=max(8, pool_size), pool_pre_ping=False
@@ -62,13 +65,20 @@ def open_engine(url: str | None = None, *, pool_size: int = 5) -> Engine:
     raise InvalidInput(f"unsupported database {backend!r}; use SQLite or PostgreSQL")
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, pool_size: int) -> Engine:
     database = make_url(url).database
+    pooled: dict[str, Any] = {}
     if database and database != ":memory:":
         parent = Path(database).resolve().parent
         if not parent.is_dir():
             raise StoreUnavailable(f"cannot open {database}: folder {parent} does not exist")
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        # A file database gets a QueuePool sized like PostgreSQL's: with the default (5),
+        # more concurrent writers than that open and close a connection (and its pragmas)
+        # on every move.
+        pooled = {"pool_size": pool_size, "max_overflow": max(8, pool_size)}
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **pooled)
+    # Keyed by the dialect: shared with the engine's option copies, and kept by dispose().
+    _GATES[engine.dialect] = _WriteGate()
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -84,10 +94,41 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        # On the driver's cursor: through exec_driver_sql this one statement cost as much
+        # as a move's UPDATE and INSERT together.
         immediate = conn.get_execution_options().get(_WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        driver_execute(conn, "BEGIN IMMEDIATE" if immediate else "BEGIN").close()
 
     return engine
+
+
+class _WriteGate:
+    """The in-process queue of a SQLite database's writers.
+
+    SQLite lets one writer in at a time; the others poll from its busy handler, sleeping
+    1, 2, 5, ... up to 100 ms between tries, so the lock sits idle while the next writer
+    sleeps, and the threads woken to poll compete for the GIL with the one holding the lock.
+    Threads of one process wait here instead, on a lock that wakes the next one as soon as
+    the writer before it commits. Other processes still queue on SQLite's own lock.
+    Re-entrant, so a nested writing transaction of the same thread behaves as before (it
+    waits for SQLite's busy timeout); bounded by the same timeout, so a writer never waits
+    here longer than it would have in the busy handler.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        if not self._lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise Conflict("the database is busy with another writer; try again")
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+
+_GATES: weakref.WeakKeyDictionary[Dialect, _WriteGate] = weakref.WeakKeyDictionary()
 
 
 def is_sqlite(conn_or_engine: Connection | Engine) -> bool:
@@ -97,10 +138,92 @@ def is_sqlite(conn_or_engine: Connection | Engine) -> bool:
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """One writing transaction: commits on success, rolls back everything on any error."""
+    with translated(), engine.connect() as conn, write_transaction(conn):
+        yield conn
+
+
+@contextmanager
+def connected(engine: Engine) -> Iterator[Connection]:
+    """One pooled connection and no transaction yet: `read_alone` statements, then
+    `write_transaction` on the same connection (one checkout for a whole move)."""
     with translated(), engine.connect() as conn:
-        conn.execution_options(**{_WRITE: True})
+        yield conn
+
+
+@contextmanager
+def write_transaction(
+    conn: Connection, first: Sequence[tuple[str, Sequence[Any]]] = ()
+) -> Iterator[list[Any]]:
+    """A writing transaction on `conn`: commits on success, rolls back on any error.
+
+    `first`: statements to run first in it (as `driver_execute` does), whose cursors it
+    yields. On PostgreSQL they go with the BEGIN, in one round trip: psycopg sends its BEGIN
+    as a round trip of its own, so for this transaction the connection is in autocommit
+    mode and the BEGIN is ours (as on SQLite), the very one psycopg would have sent.
+    """
+    conn.execution_options(**{_WRITE: True})
+    gate = _GATES.get(conn.dialect)
+    if gate is not None:
+        with gate.held(), conn.begin():
+            yield [driver_execute(conn, sql, params) for sql, params in first]
+        return
+    dbapi: Any = conn.connection.dbapi_connection
+    if conn.dialect.name != "postgresql" or not first or dbapi.autocommit:
         with conn.begin():
-            yield conn
+            yield [driver_execute(conn, sql, params) for sql, params in first]
+        return
+    dbapi.autocommit = True
+    try:
+        with conn.begin():  # SQLAlchemy's bookkeeping; psycopg sends nothing for it
+            cursors = driver_pipeline(conn, [(_begin_statement(dbapi), ()), *first])
+            cursors.pop(0).close()
+            yield cursors
+        # commit() and rollback() end the transaction on the server whatever the mode
+    finally:
+        if not dbapi.closed:
+            if dbapi.info.transaction_status.name == "IDLE":
+                dbapi.autocommit = False
+            else:  # it must never go back to the pool in autocommit mode
+                conn.invalidate()
+
+
+def _begin_statement(dbapi: Any) -> str:
+    """The BEGIN psycopg would send on this connection (its transaction characteristics)."""
+    parts = ["BEGIN"]
+    if dbapi.isolation_level is not None:
+        parts.append("ISOLATION LEVEL " + dbapi.isolation_level.name.replace("_", " "))
+    if dbapi.read_only is not None:
+        parts.append("READ ONLY" if dbapi.read_only else "READ WRITE")
+    if dbapi.deferrable is not None:
+        parts.append("DEFERRABLE" if dbapi.deferrable else "NOT DEFERRABLE")
+    return " ".join(parts)
+
+
+def read_alone(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """One statement as a transaction of its own, on a connection with none open.
+
+    SQLite's driver runs it in autocommit mode already (we emit BEGIN ourselves). psycopg is
+    switched to autocommit for it and back: a local setting, where BEGIN and COMMIT around
+    the statement would be two more round trips (and SQLAlchemy's isolation-level option
+    costs more Python than the statement).
+    """
+    if conn.dialect.name != "postgresql":
+        cursor = driver_execute(conn, sql, params)
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        cursor.close()
+        return rows
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None and not conn.in_transaction()
+    previous = dbapi.autocommit
+    dbapi.autocommit = True
+    try:
+        cursor = driver_execute(conn, sql, params)
+        rows = cursor.fetchall()
+        cursor.close()
+    finally:
+        if not dbapi.closed:
+            dbapi.autocommit = previous
+    return rows
 
 
 @contextmanager
@@ -137,6 +260,89 @@ def translated() -> Iterator[None]:
                 f"lost the database connection: {_first_line(exc.orig)}"
             ) from exc
         raise
+
+
+# ------------------------------------------------------------------ plain SQL, hot paths
+
+
+def driver_execute(
+    conn: Connection, sql: str, params: Sequence[Any] = (), *, many: bool = False
+) -> Any:
+    """Run `sql` (written with `?` placeholders) on the connection's DBAPI cursor.
+
+    Same transaction as every other statement of `conn`. Fires `before_cursor_execute` and
+    `after_cursor_execute` (with no execution context, as documented for such calls) and turns
+    driver errors into SQLAlchemy's wrapped ones, disconnects included, exactly as
+    `Connection.execute` does. Returns the cursor; the caller fetches from it and closes it.
+    """
+    if conn.dialect.paramstyle != "qmark":
+        sql = _pyformat(sql)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    dispatch = conn.dispatch  # each attribute of it is a new object: read each one once
+    before = dispatch.before_cursor_execute
+    if before:  # any listeners (the engine's included)?
+        before(conn, cursor, sql, params, None, many)
+    try:
+        if many:
+            cursor.executemany(sql, params)
+        else:
+            cursor.execute(sql, params)
+    except BaseException as exc:
+        cursor.close()
+        conn._handle_dbapi_exception(exc, sql, params, cursor, None)
+    after = dispatch.after_cursor_execute
+    if after:
+        after(conn, cursor, sql, params, None, many)
+    return cursor
+
+
+def driver_pipeline(conn: Connection, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+    """Run statements as `driver_execute` does, in one round trip on PostgreSQL.
+
+    psycopg's pipeline mode sends them together and reads every result at the end; each is
+    still a statement of its own, with its own snapshot under READ COMMITTED. On this kind of
+    host a round trip costs far more than its bytes: the server's process has gone idle in
+    between and must be woken. (Not worth it for a transaction's first statement: psycopg
+    sends its BEGIN as a round trip of its own.) Elsewhere they run one after the other.
+    The cursor events fire for each statement, `after_cursor_execute` once it has run.
+    Returns the cursors, in order.
+    """
+    if conn.dialect.name != "postgresql" or len(statements) < 2:
+        return [driver_execute(conn, sql, params) for sql, params in statements]
+    dbapi: Any = conn.connection.dbapi_connection
+    dispatch = conn.dispatch
+    before = dispatch.before_cursor_execute
+    queued: list[tuple[Any, str, Sequence[Any]]] = []
+    for sql, params in statements:
+        cursor = dbapi.cursor()
+        queued.append((cursor, _pyformat(sql), params))
+        if before:
+            before(conn, cursor, queued[-1][1], params, None, False)
+    try:
+        with dbapi.pipeline():
+            for cursor, sql, params in queued:
+                cursor.execute(sql, params)
+    except BaseException as exc:
+        for cursor, _sql, _params in queued:
+            cursor.close()
+        conn._handle_dbapi_exception(
+            exc, "; ".join(sql for _c, sql, _p in queued), [p for _c, _s, p in queued], None, None
+        )
+    after = dispatch.after_cursor_execute
+    if after:
+        for cursor, sql, params in queued:
+            after(conn, cursor, sql, params, None, False)
+    return [cursor for cursor, _sql, _params in queued]
+
+
+_PYFORMAT: dict[str, str] = {}
+
+
+def _pyformat(sql: str) -> str:
+    found = _PYFORMAT.get(sql)
+    if found is None:
+        found = _PYFORMAT[sql] = sql.replace("%", "%%").replace("?", "%s")
+    return found
 
 
 def _first_line(exc: BaseException | None) -> str:

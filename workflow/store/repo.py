@@ -17,9 +17,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Dialect, Row, and_, select, update
 
-from workflow.domain.lifecycle import State
+from workflow.domain.lifecycle import State, TaskFacts
 from workflow.domain.roles import Actor, Role
 from workflow.domain.tasks import TaskView
+from workflow.store.engine import driver_execute as driver_execute  # re-exported
 from workflow.store.tables import people, person_roles, tasks, units
 
 
@@ -55,56 +56,19 @@ def task_from_row(row: Row[Any]) -> TaskView:
         target=m["target"],
         created_at=_aware(m["created_at"]),
         updated_at=_aware(m["updated_at"]),
+        completed_at=_aware(m["completed_at"]),
+        parent_task=m["parent_task"],
     )
 
 
 # ------------------------------------------------------------------ plain SQL, hot paths
-
-
-def driver_execute(
-    conn: Connection, sql: str, params: Sequence[Any] = (), *, many: bool = False
-) -> Any:
-    """Run `sql` (written with `?` placeholders) on the connection's DBAPI cursor.
-
-    Same transaction as every other statement of `conn`. Fires `before_cursor_execute` and
-    `after_cursor_execute` (with no execution context, as documented for such calls) and turns
-    driver errors into SQLAlchemy's wrapped ones, disconnects included, exactly as
-    `Connection.execute` does. Returns the cursor; the caller fetches from it and closes it.
-    """
-    if conn.dialect.paramstyle != "qmark":
-        sql = _pyformat(sql)
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    dispatch = conn.dispatch
-    if dispatch.before_cursor_execute:  # any listeners (the engine's included)?
-        dispatch.before_cursor_execute(conn, cursor, sql, params, None, many)
-    try:
-        if many:
-            cursor.executemany(sql, params)
-        else:
-            cursor.execute(sql, params)
-    except BaseException as exc:
-        cursor.close()
-        conn._handle_dbapi_exception(exc, sql, params, cursor, None)
-    if dispatch.after_cursor_execute:
-        dispatch.after_cursor_execute(conn, cursor, sql, params, None, many)
-    return cursor
-
-
-_PYFORMAT: dict[str, str] = {}
-
-
-def _pyformat(sql: str) -> str:
-    found = _PYFORMAT.get(sql)
-    if found is None:
-        found = _PYFORMAT[sql] = sql.replace("%", "%%").replace("?", "%s")
-    return found
-
 
 # The columns a TaskView is made of, in the order _task_from_values unpacks them.
 TASK_COLUMNS = (
     "id", "organisation", "plan_id", "kind", "code", "period", "title", "category", "lead_unit",
     "cooperating_units", "schedule_text", "deliverable", "target", "due_date", "state",
     "version", "submitted_by", "returned_count", "since_plan_version", "created_at", "updated_at",
+    "completed_at", "parent_task",
 )  # fmt: skip
 _TASK_SELECT = ", ".join(f"tasks.{name}" for name in TASK_COLUMNS)
 _Processor = Callable[[Any], Any] | None
@@ -139,7 +103,8 @@ def _task_from_values(values: Sequence[Any], dialect: Dialect) -> TaskView:
             values[i] = process(values[i])
     (id_, organisation, plan_id, kind, code, period, title, category, lead_unit,
      cooperating_units, schedule_text, deliverable, target, due_date, state, version,
-     submitted_by, returned_count, _since_plan_version, created_at, updated_at) = values[
+     submitted_by, returned_count, _since_plan_version, created_at, updated_at, completed_at,
+     parent_task) = values[
         : len(TASK_COLUMNS)
     ]  # fmt: skip
     return TaskView(
@@ -163,6 +128,8 @@ def _task_from_values(values: Sequence[Any], dialect: Dialect) -> TaskView:
         target=target,
         created_at=_aware(created_at),
         updated_at=_aware(updated_at),
+        completed_at=_aware(completed_at),
+        parent_task=parent_task,
     )
 
 
@@ -193,8 +160,78 @@ def get_task_and_actor(
     return task, Actor(person_id, organisation, unit, roles)
 
 
+@dataclass(frozen=True, slots=True)
+class MoveSubject:
+    """What a move reads of its task before deciding: the rules' facts and what the entry
+    records. The full row comes back from the compare-and-set, so it is parsed once."""
+
+    id: int
+    organisation: str
+    plan: str | None
+    kind: str
+    state: State
+    lead_unit: str
+    version: int
+    submitted_by: str | None
+    returned_count: int
+
+    def facts(self) -> TaskFacts:
+        return TaskFacts(self.id, self.organisation, self.lead_unit, self.state, self.submitted_by)
+
+
+_SUBJECT_AND_ACTOR = (
+    "SELECT tasks.id, tasks.organisation, tasks.plan_id, tasks.kind, tasks.state, "
+    "tasks.lead_unit, tasks.version, tasks.submitted_by, tasks.returned_count, "
+    "people.organisation, people.unit, person_roles.role "
+    "FROM tasks LEFT OUTER JOIN people ON people.id = ? "
+    "LEFT OUTER JOIN person_roles ON person_roles.person_id = people.id "
+    "WHERE tasks.id = ?"
+)
+
+
+def get_move_subject(
+    conn: Connection, task_id: int, person_id: str
+) -> tuple[MoveSubject | None, Actor | None]:
+    """The task as a move needs it and the person about to act on it, in one statement."""
+    sql, params = move_subject_statement(task_id, person_id)
+    return move_subject_result(driver_execute(conn, sql, params), person_id)
+
+
+def move_subject_statement(task_id: int, person_id: str) -> tuple[str, tuple[Any, ...]]:
+    """The statement of `get_move_subject`, to send with others."""
+    return _SUBJECT_AND_ACTOR, (person_id, task_id)
+
+
+def move_subject_result(cursor: Any, person_id: str) -> tuple[MoveSubject | None, Actor | None]:
+    """What `get_move_subject` returns, from the cursor its statement ran on."""
+    rows = cursor.fetchall()
+    cursor.close()
+    if not rows:
+        return None, None
+    first = rows[0]
+    task = MoveSubject(
+        first[0],
+        first[1],
+        first[2],
+        first[3],
+        State(first[4]),
+        first[5],
+        first[6],
+        first[7],
+        first[8],
+    )
+    organisation, unit = first[9], first[10]
+    if organisation is None:
+        return task, None
+    roles = frozenset(Role(row[11]) for row in rows if row[11] is not None)
+    return task, Actor(person_id, organisation, unit, roles)
+
+
+TASK_VERSION = "SELECT tasks.version FROM tasks WHERE tasks.id = ?"
+
+
 def get_task_version(conn: Connection, task_id: int) -> int | None:
-    cursor = driver_execute(conn, "SELECT tasks.version FROM tasks WHERE tasks.id = ?", (task_id,))
+    cursor = driver_execute(conn, TASK_VERSION, (task_id,))
     row = cursor.fetchone()
     cursor.close()
     return None if row is None else int(row[0])
@@ -207,6 +244,14 @@ def compare_and_set_returning(
     conn: Connection, task_id: int, expected_version: int, values: dict[str, Any]
 ) -> TaskView | None:
     """`compare_and_set`, returning the updated task (None: someone changed it first)."""
+    sql, params = compare_and_set_statement(conn, task_id, expected_version, values)
+    return compare_and_set_result(conn, driver_execute(conn, sql, params))
+
+
+def compare_and_set_statement(
+    conn: Connection, task_id: int, expected_version: int, values: dict[str, Any]
+) -> tuple[str, list[Any]]:
+    """The statement of `compare_and_set_returning`, to send with others (`driver_pipeline`)."""
     names = ("version", *values)
     sql = _CAS_SQL.get(names)
     if sql is None:
@@ -221,7 +266,11 @@ def compare_and_set_returning(
         bind = binds[name]
         params.append(value if bind is None or value is None else bind(value))
     params += [task_id, expected_version]
-    cursor = driver_execute(conn, sql, params)
+    return sql, params
+
+
+def compare_and_set_result(conn: Connection, cursor: Any) -> TaskView | None:
+    """What `compare_and_set_returning` returns, from the cursor its statement ran on."""
     rows = cursor.fetchall()
     cursor.close()
     return _task_from_values(rows[0], conn.dialect) if rows else None

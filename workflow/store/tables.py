@@ -102,6 +102,9 @@ class Task(Base):
         Index("ix_tasks_state_due", "state", "due_date"),
         Index("ix_tasks_org_lead_state", "organisation", "lead_unit", "state"),
         Index("ix_tasks_plan_state", "plan_id", "state"),
+        # Reports: the tasks due in a window, the inspections completed in one (0004).
+        Index("ix_tasks_org_due", "organisation", "due_date"),
+        Index("ix_tasks_org_completed", "organisation", "completed_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     organisation: Mapped[str] = mapped_column(ForeignKey("organisations.code"))
@@ -122,6 +125,8 @@ class Task(Base):
     submitted_by: Mapped[str | None] = mapped_column(String(80))
     returned_count: Mapped[int] = mapped_column(Integer, default=0)
     since_plan_version: Mapped[int | None] = mapped_column(Integer)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    parent_task: Mapped[int | None] = mapped_column(Integer, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
@@ -179,6 +184,7 @@ class Dossier(Base):
             ["organisation", "procedure"], ["procedures.organisation", "procedures.code"]
         ),
         Index("ix_dossiers_org_due", "organisation", "current_due"),
+        Index("ix_dossiers_org_received", "organisation", "received_at"),  # reports (0004)
     )
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
     organisation: Mapped[str] = mapped_column(String(40))
@@ -201,7 +207,10 @@ class Notice(Base):
     """A side effect of a flow (letter, reminder, escalation), recorded once under its key."""
 
     __tablename__ = "notices"
-    __table_args__ = (Index("ix_notices_task", "task_id"),)
+    __table_args__ = (
+        Index("ix_notices_task", "task_id"),
+        Index("ix_notices_org_kind_issued", "organisation", "kind", "issued_at"),  # reports
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(20))  # apology, reminder, escalation
@@ -226,6 +235,88 @@ class RuleSet(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
 
 
+class Inspection(Base):
+    """One draw of units to inspect for a period. A redraw adds a revision and links the old
+    draw to it (`superseded_by`); no draw is ever deleted."""
+
+    __tablename__ = "inspections"
+    __table_args__ = (
+        UniqueConstraint(
+            "organisation", "period", "revision", name="uq_inspections_org_period_revision"
+        ),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    organisation: Mapped[str] = mapped_column(ForeignKey("organisations.code"))
+    period: Mapped[str] = mapped_column(String(20))
+    revision: Mapped[int] = mapped_column(Integer)
+    ratio: Mapped[str] = mapped_column(String(20))  # as written: "0.3"
+    seed: Mapped[int] = mapped_column(BigInteger)
+    algorithm: Mapped[str] = mapped_column(String(40))
+    selected: Mapped[str] = mapped_column(Text)  # JSON list of unit codes, in ranking order
+    record_hash: Mapped[str] = mapped_column(String(64))  # of the record in the audit log
+    drawn_by: Mapped[str] = mapped_column(String(80))
+    drawn_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str | None] = mapped_column(Text)  # why it was redrawn (None: first draw)
+    superseded_by: Mapped[int | None] = mapped_column(ForeignKey("inspections.id"))
+    superseded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class InspectionTarget(Base):
+    """A selected unit, its inspection task, and the unit's tasks the record must cover."""
+
+    __tablename__ = "inspection_targets"
+    __table_args__ = (Index("ix_inspection_targets_task", "task_id"),)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(40), primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"))
+    checklist: Mapped[str] = mapped_column(Text)  # JSON list of task ids
+
+
+class InspectionRecord(Base):
+    """A submitted inspection record (Biên bản kiểm tra); each resubmission is a revision."""
+
+    __tablename__ = "inspection_records"
+    __table_args__ = (
+        UniqueConstraint("task_id", "revision", name="uq_inspection_records_task_revision"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"))
+    revision: Mapped[int] = mapped_column(Integer)
+    record: Mapped[str] = mapped_column(Text)  # canonical JSON
+    record_hash: Mapped[str] = mapped_column(String(64))
+    submitted_by: Mapped[str] = mapped_column(String(80))
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReportSnapshot(Base):
+    """A generated report, frozen: figures, window, plan versions, when. Never updated nor
+    deleted (triggers refuse it); a revision is a new row that names the one it revises."""
+
+    __tablename__ = "report_snapshots"
+    __table_args__ = (
+        UniqueConstraint(
+            "organisation",
+            "period",
+            "window_rule",
+            "revision",
+            name="uq_report_snapshots_org_period_rule_revision",
+        ),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    organisation: Mapped[str] = mapped_column(ForeignKey("organisations.code"))
+    period: Mapped[str] = mapped_column(String(20))  # 2024Q2, 2024H1, 2024
+    window_rule: Mapped[str] = mapped_column(String(20))  # reporting or calendar
+    revision: Mapped[int] = mapped_column(Integer)
+    window_from: Mapped[dt.date] = mapped_column(Date)
+    window_to: Mapped[dt.date] = mapped_column(Date)
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("report_snapshots.id"))
+    generated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    generated_by: Mapped[str] = mapped_column(String(80))
+    reason: Mapped[str | None] = mapped_column(Text)  # why it was revised (None: first)
+    content: Mapped[str] = mapped_column(Text)  # canonical JSON, exactly as hashed
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+
 # Core handles on the mapped tables (services use Core statements on the hot paths).
 organisations = cast(Table, Organisation.__table__)
 units = cast(Table, Unit.__table__)
@@ -239,3 +330,7 @@ procedures = cast(Table, Procedure.__table__)
 dossiers = cast(Table, Dossier.__table__)
 notices = cast(Table, Notice.__table__)
 rule_sets = cast(Table, RuleSet.__table__)
+inspections = cast(Table, Inspection.__table__)
+inspection_targets = cast(Table, InspectionTarget.__table__)
+inspection_records = cast(Table, InspectionRecord.__table__)
+report_snapshots = cast(Table, ReportSnapshot.__table__)

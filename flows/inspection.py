@@ -1,0 +1,109 @@
+"""Prefect flow `inspection`: draw the period's units, then conclude verified inspections.
+
+Orchestration only: one Prefect task for the draw (one transaction in the service) and one
+per batch of conclusions. Safe to run again: the same period returns the stored draw, and a
+conclusion is recorded once under its key.
+
+Without `period` (a scheduled run, see `planflow serve`) it draws for the period today falls
+in, and does nothing on a day the organisation does not work (no draw, no conclusion notice
+dated on a holiday): the period's first working-day run makes its draw.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NONE
+
+from flows.runtime import batches, context, scheduled_day
+from workflow.clock import LOCAL_TZ
+from workflow.domain.inspection import current_period
+from workflow.services import inspection_records as records
+from workflow.services import inspections as service
+from workflow.services import plans
+
+BATCH_SIZE = 50  # conclusions render two documents each: small batches keep a transaction short
+
+
+@task(name="inspection-draw", cache_policy=NONE)
+def draw_task(
+    db_url: str,
+    organisation: str,
+    period: str,
+    actor: str | None,
+    ratio: float | None,
+    seed: int | None,
+    redraw_reason: str | None,
+    now: dt.datetime | None,
+) -> dict[str, Any]:
+    ctx = context(db_url, now, actor or service.ACTOR)
+    drawn = service.draw(
+        ctx, organisation, period, actor, ratio=ratio, seed=seed, redraw_reason=redraw_reason
+    )
+    return drawn.as_json()
+
+
+@task(name="inspection-find-conclusions", cache_policy=NONE)
+def find_conclusions(db_url: str, organisation: str, now: dt.datetime | None) -> list[int]:
+    return records.pending_conclusions(context(db_url, now, service.ACTOR), organisation)
+
+
+@task(name="inspection-conclude-batch", cache_policy=NONE)
+def conclude_batch(
+    db_url: str, ids: list[int], out_dir: str, now: dt.datetime | None
+) -> list[dict[str, Any]]:
+    ctx = context(db_url, now, service.ACTOR)
+    return [c.as_json() for c in records.conclude(ctx, ids, Path(out_dir))]
+
+
+@task(name="inspection-period", cache_policy=NONE)
+def period_now(db_url: str, organisation: str, now: dt.datetime | None) -> str:
+    """The period a scheduled run draws for: the one today falls in, of the file's kind."""
+    ctx = context(db_url, now, service.ACTOR)
+    spec = plans.known_organisations(ctx).get(organisation)
+    every = spec.inspection.every if spec is not None and spec.inspection else "year"
+    return current_period(ctx.clock.now().astimezone(LOCAL_TZ).date(), every)
+
+
+@task(name="inspection-day", cache_policy=NONE)
+def day_task(db_url: str, organisation: str, now: dt.datetime | None) -> tuple[dt.date, str | None]:
+    return scheduled_day(db_url, organisation, now, service.ACTOR)
+
+
+@flow(name="inspection", log_prints=False)
+def inspection_flow(
+    db_url: str,
+    organisation: str,
+    period: str | None = None,
+    actor: str | None = None,
+    ratio: float | None = None,
+    seed: int | None = None,
+    redraw_reason: str | None = None,
+    out_dir: str = "output/inspections",
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The draw's JSON plus `conclusions`, `seconds`, and `skipped`: why a scheduled run
+    (no `period`) did nothing, else None."""
+    started = time.perf_counter()
+    if period is None:
+        day, day_off = day_task(db_url, organisation, now)
+        if day_off is not None:
+            return {
+                "organisation": organisation,
+                "skipped": f"{day.isoformat()} is not a working day ({day_off})",
+                "conclusions": [],
+                "seconds": round(time.perf_counter() - started, 3),
+            }
+        period = period_now(db_url, organisation, now)
+    result = draw_task(db_url, organisation, period, actor, ratio, seed, redraw_reason, now)
+    conclusions: list[dict[str, Any]] = []
+    for chunk in batches(find_conclusions(db_url, organisation, now), BATCH_SIZE):
+        conclusions += conclude_batch(db_url, chunk, out_dir, now)
+    result["conclusions"] = conclusions
+    result["skipped"] = None
+    result["seconds"] = round(time.perf_counter() - started, 3)
+    return result

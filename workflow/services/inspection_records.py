@@ -1,0 +1,373 @@
+"""Inspection records and conclusions: the inspector's record (Biên bản kiểm tra), then,
+once the office has verified it, the conclusion notice (Thông báo kết luận kiểm tra) and one
+fix task per required fix for the inspected unit.
+
+The record is submitted with the normal submit move (state, role, version checks) and kept,
+a revision per submission, in the same transaction; the conclusion, its files' hashes and
+the fix tasks are recorded once, under the notice key `conclusion:<task>`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from workflow import audit
+from workflow.clock import LOCAL_TZ, today_local
+from workflow.documents import conclusion as document
+from workflow.domain.inspection import (
+    InspectionRecord,
+    Loc,
+    RecordInvalid,
+    read_record,
+    record_template,
+)
+from workflow.domain.lifecycle import Move
+from workflow.domain.roles import Role
+from workflow.errors import InvalidInput, NotFound, PermissionDenied
+from workflow.services import tasks as task_service
+from workflow.services.context import Context
+from workflow.services.inspections import (
+    ACTOR,
+    INSPECTION_CATEGORY,
+    inspection_of,
+    organisation_spec,
+)
+from workflow.store import repo
+from workflow.store.engine import reading, writing
+from workflow.store.tables import inspection_records, inspection_targets, notices, people, tasks
+
+
+def _target_of(conn: Connection, task_id: int) -> Any:
+    target = conn.execute(
+        select(inspection_targets)
+        .where(inspection_targets.c.task_id == task_id)
+        .order_by(inspection_targets.c.inspection_id.desc())
+    ).first()
+    if target is None:
+        raise InvalidInput(f"task {task_id} is not an inspection task of any draw")
+    return target
+
+
+def checklist_of(ctx: Context, task_id: int) -> list[int]:
+    """The ids of the tasks an inspection task's record must cover."""
+    with reading(ctx.engine) as conn:
+        ids: list[int] = json.loads(_target_of(conn, task_id).checklist)
+    return ids
+
+
+def template(ctx: Context, task_id: int) -> str:
+    """A record to fill in for an inspection task, listing its checklist."""
+    with reading(ctx.engine) as conn:
+        target = _target_of(conn, task_id)
+        ids = json.loads(target.checklist)
+        rows = {
+            r.id: (r.id, r.code, r.title)
+            for r in conn.execute(
+                select(tasks.c.id, tasks.c.code, tasks.c.title).where(tasks.c.id.in_(ids))
+            )
+        }
+    return record_template([rows[i] for i in ids if i in rows], today_local(ctx.clock))
+
+
+def submit_record(
+    ctx: Context,
+    task_id: int,
+    actor_id: str,
+    raw: object,
+    *,
+    locate: Callable[[Loc], str] | None = None,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    """Submit an inspection task with its record, checked against the unit's checklist;
+    the record is kept (a revision per submission) and written into the submit entry.
+
+    `locate` turns a place in the record into "file:line:column" for the error message.
+    """
+    with writing(ctx.engine) as conn:
+        task = repo.get_task(conn, task_id)
+        if task is None:
+            raise NotFound(f"task {task_id} does not exist")
+        if task.kind != "inspection":
+            raise InvalidInput(
+                f"task {task_id} is a {task.kind} task, not an inspection task: submit it "
+                f"with `planflow tasks submit {task_id}`"
+            )
+        actor = repo.get_actor(conn, actor_id)
+        if actor is None:
+            raise NotFound(f"person {actor_id!r} does not exist")
+        if not actor.has(Role.INSPECTOR):
+            held = ", ".join(sorted(actor.roles)) or "no role"
+            raise PermissionDenied(
+                f"an inspection record is submitted by an inspector; {actor.id} has {held}"
+            )
+        target = _target_of(conn, task_id)
+        try:
+            record = read_record(raw, json.loads(target.checklist), today_local(ctx.clock))
+        except RecordInvalid as exc:
+            if locate is None:
+                raise
+            loc, message = exc.problems[0]
+            more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
+            raise InvalidInput(f"{locate(loc)}: {message}{more}") from None
+        content = record.as_json()
+        record_hash = audit.content_hash(audit.canonical_json(content))
+        revision = (
+            1
+            + conn.execute(
+                select(func.count()).where(inspection_records.c.task_id == task_id)
+            ).scalar_one()
+        )
+        done = task_service.apply_move(
+            conn,
+            ctx,
+            task_id,
+            Move.SUBMIT,
+            actor_id,
+            task.version if expected_version is None else expected_version,
+            note=record.summary(),
+            data={"record": content, "record_hash": record_hash, "record_revision": revision},
+            via="inspection",
+        )
+        conn.execute(
+            inspection_records.insert().values(
+                task_id=task_id,
+                revision=revision,
+                record=audit.canonical_json(content),
+                record_hash=record_hash,
+                submitted_by=actor.id,
+                submitted_at=ctx.clock.now(),
+            )
+        )
+    task_service.log_move(ctx, done)
+    return {
+        "task": done.task.as_json(),
+        "record_revision": revision,
+        "record_hash": record_hash,
+        "summary": record.summary(),
+    }
+
+
+# ----------------------------------------------------------------------------- conclude
+
+
+def pending_conclusions(ctx: Context, organisation: str | None = None) -> list[int]:
+    """Inspection tasks whose record was verified and that have no conclusion notice yet."""
+    c = tasks.c
+    stmt = (
+        select(c.id)
+        .where(
+            c.kind == "inspection",
+            c.completed_at.is_not(None),
+            ~select(notices.c.id)
+            .where(notices.c.task_id == c.id, notices.c.kind == "conclusion")
+            .exists(),
+        )
+        .order_by(c.id)
+    )
+    if organisation is not None:
+        stmt = stmt.where(c.organisation == organisation)
+    with reading(ctx.engine) as conn:
+        return [int(i) for i in conn.execute(stmt).scalars()]
+
+
+@dataclass(frozen=True)
+class Conclusion:
+    task: int
+    unit: str
+    period: str
+    number: str
+    html: str
+    docx: str
+    content_hash: str
+    fix_tasks: list[int]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "unit": self.unit,
+            "period": self.period,
+            "number": self.number,
+            "html": self.html,
+            "docx": self.docx,
+            "content_hash": self.content_hash,
+            "fix_tasks": self.fix_tasks,
+        }
+
+
+def conclude(ctx: Context, task_ids: Sequence[int], out_dir: Path) -> list[Conclusion]:
+    """For each verified inspection task: render the conclusion notice (HTML + DOCX), create
+    one fix task per required fix for the inspected unit, record the notice under its key
+    with its audit entry; one transaction per batch; a task already concluded is skipped."""
+    done: list[Conclusion] = []
+    with writing(ctx.engine) as conn:
+        for task_id in task_ids:
+            found = _conclude_one(conn, ctx, task_id, out_dir)
+            if found is not None:
+                done.append(found)
+    for c in done:
+        ctx.log.info(
+            "inspection.conclude", task=c.task, unit=c.unit, period=c.period, fixes=c.fix_tasks
+        )
+    return done
+
+
+def _conclude_one(conn: Connection, ctx: Context, task_id: int, out_dir: Path) -> Conclusion | None:
+    key = f"conclusion:{task_id}"
+    if conn.execute(select(notices.c.id).where(notices.c.key == key)).first() is not None:
+        return None
+    task = repo.get_task(conn, task_id)
+    if task is None or task.kind != "inspection" or task.completed_at is None:
+        return None
+    target = _target_of(conn, task_id)
+    stored = conn.execute(
+        select(inspection_records)
+        .where(inspection_records.c.task_id == task_id)
+        .order_by(inspection_records.c.revision.desc())
+    ).first()
+    if stored is None:
+        return None
+    record = read_record(
+        json.loads(stored.record), json.loads(target.checklist), task.completed_at.date()
+    )
+    spec = organisation_spec(conn, task.organisation)
+    plan = inspection_of(spec)
+    names = {u.code: u.name for u in spec.units}
+    person_names: dict[str, str] = {
+        pid: name
+        for pid, name in conn.execute(
+            select(people.c.id, people.c.name).where(people.c.organisation == spec.code)
+        )
+    }
+    checked = {
+        r.id: r
+        for r in conn.execute(
+            select(tasks.c.id, tasks.c.code, tasks.c.title, tasks.c.category).where(
+                tasks.c.id.in_([f.task for f in record.findings] or [-1])
+            )
+        )
+    }
+    now = ctx.clock.now()
+    issued_on = now.astimezone(LOCAL_TZ).date()
+    number = f"{task_id}/TB-{plan.unit}"
+    label = document.period_label(task.period)
+    unit = str(target.unit)
+    fields = document.ConclusionFields(
+        agency=spec.name,
+        province=spec.province,
+        number=number,
+        issued_on=issued_on,
+        period_label=label,
+        unit_name=names.get(unit, unit),
+        team_name=names.get(plan.unit, plan.unit),
+        office_name=names.get(spec.office_unit, spec.office_unit),
+        inspected_on=record.inspected_on,
+        inspectors=(person_names.get(stored.submitted_by, stored.submitted_by),),
+        basis=f"Kế hoạch kiểm tra công tác cải cách hành chính {label}",
+        findings=tuple(
+            document.FindingLine(
+                code=checked[f.task].code,
+                title=checked[f.task].title,
+                compliant=f.compliant,
+                note=f.note,
+            )
+            for f in record.findings
+        ),
+        strengths=record.strengths,
+        shortcomings=record.shortcomings,
+        fixes=tuple(
+            document.FixLine(f.title, f.due, checked[f.task].code if f.task in checked else None)
+            for f in record.fixes
+        ),
+        signer_title=plan.signer_title,
+        signer_name=person_names.get(plan.signer) if plan.signer else None,
+        recipients=(
+            names.get(unit, unit),
+            names.get(plan.unit, plan.unit),
+            names.get(spec.office_unit, spec.office_unit),
+        ),
+    )
+    html = document.render_html(fields)
+    docx = document.render_docx(fields)
+    folder = out_dir / spec.code / task.period
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"TB-{task.period}-{unit}-{task_id}"
+    html_path, docx_path = folder / f"{stem}.html", folder / f"{stem}.docx"
+    html_path.write_text(html, encoding="utf-8")
+    docx_path.write_bytes(docx)
+    categories = {i: r.category for i, r in checked.items()}
+    fix_ids = _fix_tasks(conn, ctx, task, unit, record, number, categories)
+    digest = audit.content_hash(docx)
+    conn.execute(
+        notices.insert().values(
+            key=key,
+            kind="conclusion",
+            task_id=task_id,
+            organisation=spec.code,
+            unit=unit,
+            due_date=record.inspected_on,
+            issued_at=now,
+            path=str(html_path),
+            content_hash=digest,
+        )
+    )
+    audit.append(
+        conn,
+        audit.Record(
+            actor=ACTOR,
+            role="system",
+            unit=plan.unit,
+            organisation=spec.code,
+            action="inspection.conclude",
+            subject=f"task:{task_id}",
+            task_id=task_id,
+            data={
+                "notice": key,
+                "number": number,
+                "record_hash": stored.record_hash,
+                "html_hash": audit.content_hash(html),
+                "docx_hash": digest,
+                "path": str(html_path),
+                "fix_tasks": fix_ids,
+            },
+        ),
+        now,
+    )
+    return Conclusion(
+        task_id, unit, task.period, number, str(html_path), str(docx_path), digest, fix_ids
+    )
+
+
+def _fix_tasks(
+    conn: Connection,
+    ctx: Context,
+    task: Any,
+    unit: str,
+    record: InspectionRecord,
+    number: str,
+    categories: Mapping[int, str | None],
+) -> list[int]:
+    new = [
+        task_service.NewTask(
+            organisation=task.organisation,
+            code=f"{task.code}-KP{i}",
+            title=fix.title,
+            lead_unit=unit,
+            kind="fix",
+            period=task.period,
+            category=(categories.get(fix.task) if fix.task else None) or INSPECTION_CATEGORY,
+            due_date=fix.due,
+            deliverable="Báo cáo kết quả khắc phục",
+            parent_task=task.id,
+        )
+        for i, fix in enumerate(record.fixes, start=1)
+    ]
+    return task_service.insert_new_tasks(
+        conn, ctx, new, actor=ACTOR, role="system",
+        reason=f"Khắc phục theo Thông báo kết luận kiểm tra số {number}",
+    )  # fmt: skip
