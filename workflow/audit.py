@@ -311,6 +311,34 @@ def iter_raw(conn: Connection, batch: int = 20_000) -> Iterator[dict[str, Any]]:
     return RawEntries(conn, batch)
 
 
+_BEFORE = "SELECT seq, hash FROM audit_log WHERE seq < ? ORDER BY seq DESC LIMIT 1"
+_SPAN = f"SELECT {_COLUMNS} FROM audit_log WHERE seq > ? AND seq < ? ORDER BY seq LIMIT ?"
+
+
+def verify_stored_span(
+    conn: Connection, lo: int, hi: int | None, anchor: tuple[int, str] | None
+) -> Span:
+    """`verify_span` over the stored entries lo <= seq < hi (hi None: to the end), from where
+    the stored log stands before lo."""
+    cursor = driver_execute(conn, _BEFORE, (lo,))
+    row = cursor.fetchone()
+    cursor.close()
+    before = (int(row[0]), row[1]) if row else (0, GENESIS_HASH)
+    return verify_span(_scan_span(conn, lo, hi), before, anchor)
+
+
+def _scan_span(conn: Connection, lo: int, hi: int | None, batch: int = 20_000) -> Iterator[Any]:
+    last, stop = lo - 1, hi if hi is not None else 2**63 - 1
+    while True:
+        cursor = driver_execute(conn, _SPAN, (last, stop, batch))
+        rows = cursor.fetchall()
+        cursor.close()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1][0]
+
+
 class RawEntries(Iterator[dict[str, Any]]):
     """What iter_raw yields: each entry as a dict; `verify` reads the plain rows instead."""
 
@@ -375,9 +403,31 @@ def verify(
         if isinstance(entries, RawEntries)
         else map(operator.itemgetter(*FIELDS), entries)
     )
-    expected_seq, prev = 1, GENESIS_HASH  # entries checked so far: expected_seq - 1
+    span = verify_span(rows, (0, GENESIS_HASH), anchor)
+    return finish([span], anchor)
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """What `verify_span` found over consecutive entries: a problem (the first), or where
+    the chain stands after them."""
+
+    problem: Verification | None
+    checked: int  # the seq of the last entry before the problem, or of the span's last one
+    head_hash: str  # the hash of that entry (GENESIS_HASH before the first)
+    anchor_seen: bool
+
+
+def verify_span(
+    rows: Iterable[Sequence[Any]], before: tuple[int, str], anchor: tuple[int, str] | None
+) -> Span:
+    """`verify`'s check of `rows` (FIELDS order, by seq), the chain standing at `before`:
+    the seq and stored hash of the entry before the first row ((0, GENESIS_HASH) at the
+    start). The same check on consecutive spans, each starting where the stored log stands
+    before it, finds what one pass over all of them finds: the parallel verify's unit."""
+    expected_seq, prev = before[0] + 1, before[1]
     anchor_seq = anchor[0] if anchor is not None else None
-    anchor_seen = anchor is None
+    anchor_seen = False
     digest = _digest
     for row in rows:
         seq = row[0]
@@ -389,49 +439,79 @@ def verify(
                     if seq == expected_seq + 1
                     else f"entries {expected_seq} to {seq - 1} are missing"
                 )
-                return Verification(
+                return _stop(
+                    Verification(
+                        False,
+                        checked,
+                        expected_seq,
+                        f"{missing}: entry {seq} follows entry {expected_seq - 1}",
+                    ),
+                    prev,
+                )
+            return _stop(
+                Verification(
                     False,
                     checked,
-                    expected_seq,
-                    f"{missing}: entry {seq} follows entry {expected_seq - 1}",
-                )
-            return Verification(
-                False, checked, seq, f"entry {seq} is out of order: expected entry {expected_seq}"
+                    seq,
+                    f"entry {seq} is out of order: expected entry {expected_seq}",
+                ),
+                prev,
             )
         if row[13] != prev:
-            return Verification(
-                False,
-                seq - 1,
-                seq,
-                f"entry {seq} does not link to entry {seq - 1}: its prev_hash is "
-                f"{row[13][:12]}…, entry {seq - 1} hashes to {prev[:12]}… "
-                "(an entry was inserted, removed or rewritten here)",
+            return _stop(
+                Verification(
+                    False,
+                    seq - 1,
+                    seq,
+                    f"entry {seq} does not link to entry {seq - 1}: its prev_hash is "
+                    f"{row[13][:12]}…, entry {seq - 1} hashes to {prev[:12]}… "
+                    "(an entry was inserted, removed or rewritten here)",
+                ),
+                prev,
             )
         actual = digest(row)
         if actual != row[14]:
-            return Verification(
-                False,
-                seq - 1,
-                seq,
-                f"entry {seq} was altered: its content hashes to {actual[:12]}…, "
-                f"not to its recorded hash {row[14][:12]}…",
+            return _stop(
+                Verification(
+                    False,
+                    seq - 1,
+                    seq,
+                    f"entry {seq} was altered: its content hashes to {actual[:12]}…, "
+                    f"not to its recorded hash {row[14][:12]}…",
+                ),
+                prev,
             )
         if seq == anchor_seq:
             assert anchor is not None
             if row[14] != anchor[1]:
-                return Verification(
-                    False,
-                    seq - 1,
-                    seq,
-                    f"entry {seq} does not match the anchor: the chain hashes to "
-                    f"{row[14][:12]}…, the anchor says {anchor[1][:12]}… "
-                    "(the log was rewritten)",
+                return _stop(
+                    Verification(
+                        False,
+                        seq - 1,
+                        seq,
+                        f"entry {seq} does not match the anchor: the chain hashes to "
+                        f"{row[14][:12]}…, the anchor says {anchor[1][:12]}… "
+                        "(the log was rewritten)",
+                    ),
+                    prev,
                 )
             anchor_seen = True
         prev, expected_seq = row[14], seq + 1
-    checked = expected_seq - 1
-    if not anchor_seen:
-        assert anchor is not None
+    return Span(None, expected_seq - 1, prev, anchor_seen)
+
+
+def _stop(problem: Verification, prev: str) -> Span:
+    return Span(problem, problem.checked, prev, False)
+
+
+def finish(spans: Sequence[Span], anchor: tuple[int, str] | None) -> Verification:
+    """The verification of the whole log from its consecutive spans' findings."""
+    for span in spans:
+        if span.problem is not None:
+            return span.problem
+    checked = spans[-1].checked if spans else 0
+    prev = spans[-1].head_hash if spans else GENESIS_HASH
+    if anchor is not None and not any(span.anchor_seen for span in spans):
         return Verification(
             False,
             checked,

@@ -95,10 +95,20 @@ def verify(
         str | None,
         typer.Option(help="SEQ:HASH printed earlier by 'planflow audit anchor' and kept outside."),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Processes that check the log at once (default: one per core, up to 4, "
+            "for 100,000 entries or more; 1: a single pass).",
+        ),
+    ] = None,
 ) -> None:
     """Recompute the hash chain. Exit 0 if intact, 6 naming the first entry that is not."""
     out = parse_format(fmt, (Format.TABLE, Format.JSON))
-    result = audit_log.verify(context(), audit_log.parse_anchor(anchor) if anchor else None)
+    result = audit_log.verify(
+        context(), audit_log.parse_anchor(anchor) if anchor else None, workers=workers
+    )
     if out is Format.JSON:
         payload = {k: v for k, v in result.as_json().items()}
         sys.stdout.write(to_json(payload) + "\n")
