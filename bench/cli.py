@@ -265,15 +265,30 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             scratch.close()
     results["total_seconds"] = round(time.perf_counter() - started, 1)
-    write(results, args.output)
+    # A partial run (some groups, one backend) updates its own keys and keeps the others.
+    partial = len(groups) < len(GROUPS) or len(backends) < len(BACKENDS)
+    write(results, args.output, merge=partial)
     print("\n".join(tables(results)))
     print(f"results: {args.output / 'results.json'} ({results['total_seconds']}s)")
     return 1 if failed else 0
 
 
-def write(results: dict[str, Any], folder: Path) -> None:
+# RESULTS.md below this line is written by hand (findings, history) and kept by every run.
+KEPT = "<!-- written by hand below: bench/run keeps it -->"
+
+
+def write(results: dict[str, Any], folder: Path, *, merge: bool = False) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "results.json").write_text(
-        json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    (folder / "RESULTS.md").write_text(markdown(results, NOTES), encoding="utf-8")
+    json_path, md_path = folder / "results.json", folder / "RESULTS.md"
+    if merge and json_path.exists():
+        previous = json.loads(json_path.read_text(encoding="utf-8"))
+        if previous.get("mode") == results.get("mode"):
+            results = {**previous, **results}
+    json_path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    kept = ""
+    if md_path.exists():
+        old = md_path.read_text(encoding="utf-8")
+        if KEPT in old:
+            kept = old[old.index(KEPT) :]
+    generated = markdown(results, NOTES).rstrip("\n") + "\n"
+    md_path.write_text(generated + ("\n" + kept if kept else ""), encoding="utf-8")

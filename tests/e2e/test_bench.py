@@ -28,6 +28,8 @@ KEYS = (
     "audit_query.{}",
     "memory.{}",
     "loading.{}",
+    "inspection_draw.{}",
+    "aggregate.{}",
 )
 MAY_BE_ZERO = {"machines_created_by_decisions", "shared_machine_models"}
 
