@@ -93,10 +93,11 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"  notices         {tally.notices_dir}/<ORG>/<period>/TB-*.html, *.docx")
         for report in summary.reports:
             window = report["window"]
+            counted = f"{report['tasks']} task" + ("" if report["tasks"] == 1 else "s")
             typer.echo(
                 f"  report          {report['organisation']} {report['period']} "
                 f"({window['rule']} window {window['from']} to {window['to']}): snapshot "
-                f"{report['snapshot']}, {report['tasks']} tasks, {report['files']['html']}"
+                f"{report['snapshot']}, {counted}, {report['files']['html']}"
             )
         typer.echo(f"  audit log       intact: {summary.audit_entries} entries verified")
         typer.echo(f"  audit anchor    {summary.anchor}")
