@@ -151,7 +151,6 @@ def content_hash(content: bytes | str) -> str:
 _COLUMNS = ", ".join(FIELDS)
 _INSERT = f"INSERT INTO audit_log ({_COLUMNS}) VALUES ({', '.join('?' for _ in FIELDS)})"
 _HEAD = "SELECT audit_log.seq, audit_log.hash FROM audit_log ORDER BY audit_log.seq DESC LIMIT 1"
-_SCAN = f"SELECT {_COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?"
 _PG_LOCK = f"SELECT pg_advisory_xact_lock({_PG_CHAIN_LOCK})"
 # The lock and the head in one round trip: two statements in one simple query. Under READ
 # COMMITTED each statement takes its own snapshot when it starts, so the SELECT, which
@@ -328,6 +327,8 @@ def verify_stored_span(
 
 
 def _scan_span(conn: Connection, lo: int, hi: int | None, batch: int = 20_000) -> Iterator[Any]:
+    """The entries lo <= seq < hi (hi None: to the end) in seq order, in keyset-paginated
+    batches (bounded memory)."""
     last, stop = lo - 1, hi if hi is not None else 2**63 - 1
     while True:
         cursor = driver_execute(conn, _SPAN, (last, stop, batch))
@@ -343,19 +344,7 @@ class RawEntries(Iterator[dict[str, Any]]):
     """What iter_raw yields: each entry as a dict; `verify` reads the plain rows instead."""
 
     def __init__(self, conn: Connection, batch: int) -> None:
-        self._rows = self._scan(conn, batch)
-
-    @staticmethod
-    def _scan(conn: Connection, batch: int) -> Iterator[tuple[Any, ...]]:
-        last = -1
-        while True:
-            cursor = driver_execute(conn, _SCAN, (last, batch))
-            rows = cursor.fetchall()
-            cursor.close()
-            if not rows:
-                return
-            yield from rows
-            last = rows[-1][0]
+        self._rows = _scan_span(conn, 0, None, batch)
 
     def __next__(self) -> dict[str, Any]:
         return dict(zip(FIELDS, next(self._rows), strict=True))
