@@ -355,3 +355,39 @@ def test_a_database_that_is_not_there_is_exit_7(
         assert code == 7, db
     assert run(["--db", "mysql://x@y/z", "tasks", "list"]) == 2
     check_output(2, capsys.readouterr().err)
+
+
+INSPECTOR = "lsn.ttr.lang-thi-mai"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["flows", "apology", "--as-of", "2024-07-15"],
+        ["flows", "inspect", "--org", "LSN-SKHDT", "--period", "2024Q3", "--as", INSPECTOR],
+        ["flows", "aggregate", "--org", "LSN-SKHDT", "--period", "2024Q2"],
+        ["serve"],
+        ["demo"],
+    ],
+    ids=["apology", "inspect", "aggregate", "serve", "demo"],
+)
+def test_an_output_folder_that_cannot_be_written_is_one_line_before_any_flow(
+    sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """Not a failed Prefect task with its traceback half way through: exit 2, one line,
+    nothing written, and no Prefect server started (the check comes first)."""
+    assert run(["--db", sqlite_url, "plans", "load", str(DEFINITIONS)]) == 0
+    before = snapshot(sqlite_url)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    capsys.readouterr()
+    args = ["--db", sqlite_url, *command, "--out", str(blocker / "out")]
+    if command == ["demo"]:
+        args += ["--definitions", str(DEFINITIONS)]
+    code = run(args)
+    err = capsys.readouterr().err
+    check_output(code, err)
+    assert code == 2
+    assert err.splitlines()[-1].startswith(f"planflow: error: --out {blocker / 'out'}: cannot")
+    assert "prefect" not in err.lower()
+    assert snapshot(sqlite_url) == before

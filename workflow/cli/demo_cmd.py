@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from workflow.cli.output import Format, render_object
-from workflow.cli.runtime import RUNTIME, FormatOpt
+from workflow.cli.runtime import RUNTIME, FormatOpt, writable_folder
 from workflow.cli.tasks_cmd import parse_format
 from workflow.clock import FixedClock
 from workflow.demo import QUARTER_START, run_demo
@@ -40,9 +40,9 @@ def register(app: typer.Typer) -> None:
         render = parse_format(fmt, (Format.TABLE, Format.JSON))
         if not definitions.is_dir():
             raise InvalidInput(f"--definitions {definitions} is not a folder")
+        out = writable_folder(out)
         url = RUNTIME.db
         if url is None:
-            out.mkdir(parents=True, exist_ok=True)
             database = out / DEMO_DB
             for leftover in (
                 database,

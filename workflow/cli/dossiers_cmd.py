@@ -16,6 +16,7 @@ from workflow.cli.runtime import (
     context,
     parse_date,
     parse_instant,
+    writable_folder,
 )
 from workflow.cli.tasks_cmd import _state, parse_format
 from workflow.clock import FixedClock, today_local
@@ -159,12 +160,13 @@ def apology(
     clock = clock_from_env()
     day = parse_date(as_of, "--as-of") if as_of else today_local(clock)
     now = clock.now() if isinstance(clock, FixedClock) else None
+    folder = writable_folder(out)
     from flows.settings import quiet_prefect
 
     quiet_prefect()
     from flows.apology import apology_flow  # Prefect is slow to import: only when needed
 
-    result = apology_flow(resolve_url(RUNTIME.db), day, str(out.resolve()), org, batch_size, now)
+    result = apology_flow(resolve_url(RUNTIME.db), day, str(folder), org, batch_size, now)
     if render is Format.JSON:
         sys.stdout.write(to_json(result) + "\n")
         return

@@ -10,7 +10,7 @@ import typer
 
 from workflow.cli.dossiers_cmd import flows_app
 from workflow.cli.output import Format, render_rows, to_json
-from workflow.cli.runtime import RUNTIME, FormatOpt, clock_from_env, context
+from workflow.cli.runtime import RUNTIME, FormatOpt, clock_from_env, context, writable_folder
 from workflow.cli.tasks_cmd import parse_format
 from workflow.clock import FixedClock
 from workflow.definitions.source import SourceError, read_source
@@ -59,6 +59,7 @@ def inspect(
     service.preflight(
         context(), org, period, actor, ratio=ratio, redraw_reason=reason if redraw else None
     )
+    folder = writable_folder(out)
     clock = clock_from_env()
     now = clock.now() if isinstance(clock, FixedClock) else None
     from flows.settings import quiet_prefect
@@ -74,7 +75,7 @@ def inspect(
         ratio,
         seed,
         reason if redraw else None,
-        str(out.resolve()),
+        str(folder),
         now,
     )
     if render is Format.JSON:

@@ -14,7 +14,7 @@ import typer
 
 from workflow.cli.dossiers_cmd import flows_app
 from workflow.cli.output import Format, render_rows, to_json
-from workflow.cli.runtime import RUNTIME, FormatOpt, clock_from_env, context
+from workflow.cli.runtime import RUNTIME, FormatOpt, clock_from_env, context, writable_folder
 from workflow.cli.tasks_cmd import parse_format
 from workflow.clock import FixedClock
 from workflow.services import Context
@@ -70,6 +70,7 @@ def aggregate(
         service.check(Context(engine, clock=clock), request)
     finally:
         engine.dispose()
+    folder = writable_folder(out)
     now = clock.now() if isinstance(clock, FixedClock) else None
     from flows.settings import quiet_prefect
 
@@ -81,7 +82,7 @@ def aggregate(
         org,
         period,
         window,
-        str(out.resolve()),
+        str(folder),
         revise,
         reason,
         request.requested_by,

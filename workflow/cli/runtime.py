@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -55,3 +57,19 @@ def parse_date(raw: str, what: str) -> dt.date:
 
 def context() -> Context:
     return Context(open_engine(RUNTIME.db), clock=clock_from_env())
+
+
+def writable_folder(path: Path, option: str = "--out") -> Path:
+    """The folder, created if need be and proved writable, resolved: checked before a flow
+    starts, so a folder that cannot be written is one clear line (exit 2), not a failed
+    Prefect task with its traceback half way through the work."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise InvalidInput(
+            f"{option} {path}: cannot write there ({reason}); give a folder you can write to"
+        ) from exc
+    return path.resolve()

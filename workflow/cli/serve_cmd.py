@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from workflow.cli.output import Format, render_rows, to_json
-from workflow.cli.runtime import RUNTIME, FormatOpt, clock_from_env, context
+from workflow.cli.runtime import RUNTIME, FormatOpt, clock_from_env, context, writable_folder
 from workflow.cli.tasks_cmd import parse_format
 from workflow.clock import LOCAL_TZ
 from workflow.domain import flow_schedules
@@ -69,7 +69,7 @@ def serve(
         )
     chosen = [known[code] for code in sorted(set(org or known))]
     planned = flow_schedules.plan(chosen)
-    out_dir = out.resolve()
+    out_dir = out.resolve() if dry_run else writable_folder(out)
 
     from flows.settings import quiet_prefect
 
