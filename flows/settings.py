@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
+
+from workflow.errors import PlanflowError
 
 DEFAULTS = {
     # The server's telemetry calls home; on a closed network it logs an ERROR every start.
@@ -16,3 +20,43 @@ def quiet_prefect() -> None:
     """Apply the defaults unless the operator set them (their environment wins)."""
     for key, value in DEFAULTS.items():
         os.environ.setdefault(key, value)
+
+
+class _ReportedErrors(logging.Filter):
+    """Drops Prefect's console copies of a planflow error: its traceback and the ERROR lines
+    naming it. The CLI reports that error once, as one line with its exit code; the Prefect
+    server keeps its own full record of the failed run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        names = "|".join(map(re.escape, _error_names()))
+        self.named = re.compile(rf"\b(?:{names})(?:\(|: )")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        raised = record.exc_info[1] if record.exc_info else None
+        if isinstance(raised, PlanflowError):
+            return False
+        return not (record.levelno >= logging.ERROR and self.named.search(record.getMessage()))
+
+
+def _error_names() -> list[str]:
+    found: list[str] = []
+    todo: list[type[PlanflowError]] = [PlanflowError]
+    while todo:
+        kind = todo.pop()
+        found.append(kind.__name__)
+        todo += kind.__subclasses__()
+    return found
+
+
+def hide_reported_errors() -> None:
+    """For the CLI's flow commands, once Prefect and the flow are imported (Prefect sets up
+    its logging at import; the flow's imports define the last error classes)."""
+    for name in [*logging.root.manager.loggerDict, ""]:
+        if name and not name.startswith("prefect"):
+            continue
+        for handler in logging.getLogger(name).handlers:
+            if not isinstance(handler, logging.StreamHandler):
+                continue  # the API handler: the server keeps the whole record
+            handler.filters = [f for f in handler.filters if not isinstance(f, _ReportedErrors)]
+            handler.addFilter(_ReportedErrors())

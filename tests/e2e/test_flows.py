@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.e2e.conftest import DEFINITIONS, run_process
+from workflow.cli.main import run
 from workflow.clock import LOCAL_TZ, FixedClock
 from workflow.definitions.checks import validate
+from workflow.errors import Conflict
 from workflow.services import Context
 from workflow.services import dossiers as dossier_service
 from workflow.services import plans as plan_service
@@ -79,3 +85,50 @@ def test_flows_apology_on_the_cli(tmp_path: Path, sqlite_url: str) -> None:
     assert Path(letter["path"]).is_file() and letter["dossier"] == listed[0]["id"]
     assert (letter["missed_due"], listed[0]["extension_count"]) == ("2024-06-06", 1)
     assert "Traceback" not in done.err and "ERROR" not in done.err, done.err
+
+
+INSPECTOR = ["--as", "lsn.ttr.lang-thi-mai"]
+
+
+@pytest.mark.parametrize(
+    ("command", "service", "function"),
+    [
+        (["flows", "aggregate", "--org", "LSN-SKHDT", "--period", "2024Q2"], "reports", "generate"),
+        (["flows", "apology", "--as-of", "2024-07-15"], "apology", "find_work"),
+        (
+            ["flows", "inspect", "--org", "LSN-SKHDT", "--period", "2024Q3", *INSPECTOR],
+            "inspections",
+            "draw",
+        ),
+    ],
+    ids=["aggregate", "apology", "inspect"],
+)
+def test_an_error_inside_a_flow_run_is_one_line_not_prefects_traceback(
+    prefect_server: None,
+    sqlite_url: str,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: list[str],
+    service: str,
+    function: str,
+) -> None:
+    """Someone else's transaction wins after the CLI's checks passed, inside a Prefect task:
+    the user sees the CLI's one line and its exit code (5), not Prefect's tracebacks and ERROR
+    lines about the same error."""
+    assert run(["--db", sqlite_url, "plans", "load", str(DEFINITIONS)]) == 0
+    module = importlib.import_module(f"workflow.services.{service}")
+
+    def lost_the_race(*_args: Any, **_kwargs: Any) -> Any:
+        raise Conflict("another transaction changed the same rows; try again")
+
+    monkeypatch.setattr(module, function, lost_the_race)
+    monkeypatch.setenv("PLANFLOW_NOW", "2024-07-20T09:00")
+    capfd.readouterr()
+    code = run(["--db", sqlite_url, *command, "--out", str(tmp_path / "out")])
+    err = capfd.readouterr().err
+    assert code == 5, err
+    assert "Traceback" not in err and "| ERROR" not in err, err
+    assert [line for line in err.splitlines() if line.strip()] == [
+        "planflow: error: another transaction changed the same rows; try again"
+    ]

@@ -72,10 +72,12 @@ def aggregate(
         engine.dispose()
     folder = writable_folder(out)
     now = clock.now() if isinstance(clock, FixedClock) else None
-    from flows.settings import quiet_prefect
+    from flows.settings import hide_reported_errors, quiet_prefect
 
     quiet_prefect()
     from flows.aggregate import aggregate_flow
+
+    hide_reported_errors()
 
     result = aggregate_flow(
         resolve_url(RUNTIME.db),
