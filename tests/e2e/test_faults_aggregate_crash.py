@@ -8,15 +8,11 @@ tests/e2e/test_aggregate_cli.py.)
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 from sqlalchemy import func, select
 
-from tests.e2e.test_faults_apology_crash import kill_group
+from tests.e2e.test_faults_apology_crash import kill_group, spawn
 from tests.e2e.test_faults_crash import ROOT, wait_for
 from workflow.definitions.checks import validate
 from workflow.services import Context
@@ -26,31 +22,6 @@ from workflow.store.engine import open_engine, reading
 from workflow.store.tables import audit_log, report_snapshots
 
 DEFINITIONS = ROOT / "definitions"
-
-
-def spawn(
-    tmp_path: Path, api_url: str, *args: str, pause: str | None = None
-) -> tuple[subprocess.Popen[str], Path]:
-    """A real process on the session's Prefect server (no temporary server of its own)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PLANFLOW_")}
-    env["PREFECT_API_URL"] = api_url
-    mark = tmp_path / f"paused-{time.monotonic_ns()}"
-    if pause:
-        env |= {
-            "PLANFLOW_TEST_PAUSE_ON": pause,
-            "PLANFLOW_TEST_PAUSE_AFTER": "1",
-            "PLANFLOW_TEST_PAUSE_MARK": str(mark),
-        }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        start_new_session=True,
-    )
-    return proc, mark
 
 
 def counts(ctx: Context) -> tuple[int, int]:
@@ -68,9 +39,6 @@ def counts(ctx: Context) -> tuple[int, int]:
 def test_a_report_killed_before_its_audit_entry_leaves_nothing_and_is_made_once(
     prefect_server: None, db_url: str, tmp_path: Path
 ) -> None:
-    from prefect.settings import PREFECT_API_URL
-
-    api_url = str(PREFECT_API_URL.value())
     engine = open_engine(db_url)
     ctx = Context(engine)
     found, _ = validate([DEFINITIONS])
@@ -91,12 +59,12 @@ def test_a_report_killed_before_its_audit_entry_leaves_nothing_and_is_made_once(
         "json",
     ]
 
-    proc, mark = spawn(tmp_path, api_url, *command, pause="INSERT INTO report_snapshots")
+    proc, mark = spawn(tmp_path, *command, pause="INSERT INTO report_snapshots", pause_after=1)
     wait_for(mark, proc, timeout=120)  # the row written, its audit entry not yet
     kill_group(proc)
     assert counts(ctx) == (0, 0)
 
-    proc, _ = spawn(tmp_path, api_url, *command)
+    proc, _ = spawn(tmp_path, *command)
     output, _ = proc.communicate(timeout=180)
     assert proc.returncode == 0
     report = json.loads(output)

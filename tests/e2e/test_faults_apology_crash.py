@@ -31,16 +31,20 @@ DOSSIERS, BATCH = 10, 5
 
 
 def spawn(
-    tmp_path: Path, *args: str, pause: str | None = None
+    tmp_path: Path, *args: str, pause: str | None = None, pause_after: int = 2
 ) -> tuple[subprocess.Popen[str], Path]:
-    """A real process in its own session: Prefect's temporary server is its child, and a
-    crash takes both (SIGKILL to the whole group, as a power cut would)."""
+    """A real process in its own session, on the session's Prefect server (PREFECT_API_URL
+    of the test harness, which outlives the crash as a real server would; a temporary
+    server per run would cost ~10 s each). SIGKILL goes to the whole group."""
+    from prefect.settings import PREFECT_API_URL
+
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLANFLOW_")}
+    env["PREFECT_API_URL"] = str(PREFECT_API_URL.value())
     mark = tmp_path / f"paused-{time.monotonic_ns()}"
     if pause:
         env |= {
             "PLANFLOW_TEST_PAUSE_ON": pause,
-            "PLANFLOW_TEST_PAUSE_AFTER": "2",
+            "PLANFLOW_TEST_PAUSE_AFTER": str(pause_after),
             "PLANFLOW_TEST_PAUSE_MARK": str(mark),
         }
     proc = subprocess.Popen(
@@ -79,7 +83,7 @@ def letters(ctx: Context) -> tuple[int, int, int]:
 
 
 def test_an_apology_run_killed_inside_a_batch_is_finished_once_by_the_next_run(
-    db_url: str, tmp_path: Path
+    prefect_server: None, db_url: str, tmp_path: Path
 ) -> None:
     engine = open_engine(db_url)
     ctx = Context(engine, clock=FixedClock(dt.datetime(2024, 6, 3, 17, tzinfo=LOCAL_TZ)))

@@ -46,7 +46,7 @@ def counts(ctx: Context) -> tuple[int, int, int, int, int]:
 
 
 def test_an_inspection_run_killed_mid_draw_and_mid_conclusion_is_finished_once(
-    db_url: str, tmp_path: Path
+    prefect_server: None, db_url: str, tmp_path: Path
 ) -> None:
     engine = open_engine(db_url)
     ctx = Context(engine, clock=FixedClock(dt.datetime(2024, 5, 6, 9, tzinfo=LOCAL_TZ)))
