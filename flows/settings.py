@@ -27,31 +27,33 @@ class _ReportedErrors(logging.Filter):
     naming it. The CLI reports that error once, as one line with its exit code; the Prefect
     server keeps its own full record of the failed run."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        names = "|".join(map(re.escape, _error_names()))
-        self.named = re.compile(rf"\b(?:{names})(?:\(|: )")
-
     def filter(self, record: logging.LogRecord) -> bool:
         raised = record.exc_info[1] if record.exc_info else None
         if isinstance(raised, PlanflowError):
             return False
-        return not (record.levelno >= logging.ERROR and self.named.search(record.getMessage()))
+        return not (record.levelno >= logging.ERROR and _names_an_error(record.getMessage()))
 
 
-def _error_names() -> list[str]:
-    found: list[str] = []
+def _names_an_error(message: str) -> bool:
+    """Whether a message names a planflow error, as Prefect writes one: `Conflict('...')` or
+    `Conflict: ...`. The classes are looked up now, so those defined by modules imported
+    after the filter was installed count too (only ERROR records get here: rare)."""
+    names: list[str] = []
     todo: list[type[PlanflowError]] = [PlanflowError]
     while todo:
         kind = todo.pop()
-        found.append(kind.__name__)
+        names.append(re.escape(kind.__name__))
         todo += kind.__subclasses__()
-    return found
+    return re.search(rf"\b(?:{'|'.join(names)})(?:\(|: )", message) is not None
 
 
-def hide_reported_errors() -> None:
-    """For the CLI's flow commands, once Prefect and the flow are imported (Prefect sets up
-    its logging at import; the flow's imports define the last error classes)."""
+def prefect_for_cli() -> None:
+    """Before a CLI command imports a flow: planflow's Prefect defaults (`quiet_prefect`),
+    Prefect's logging set up, and its console handlers given the `_ReportedErrors` filter."""
+    quiet_prefect()
+    from prefect.logging.configuration import ensure_logging_setup
+
+    ensure_logging_setup()
     for name in [*logging.root.manager.loggerDict, ""]:
         if name and not name.startswith("prefect"):
             continue

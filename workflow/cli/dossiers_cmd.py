@@ -161,12 +161,10 @@ def apology(
     day = parse_date(as_of, "--as-of") if as_of else today_local(clock)
     now = clock.now() if isinstance(clock, FixedClock) else None
     folder = writable_folder(out)
-    from flows.settings import hide_reported_errors, quiet_prefect
+    from flows.settings import prefect_for_cli
 
-    quiet_prefect()
+    prefect_for_cli()
     from flows.apology import apology_flow  # Prefect is slow to import: only when needed
-
-    hide_reported_errors()
 
     result = apology_flow(resolve_url(RUNTIME.db), day, str(folder), org, batch_size, now)
     if render is Format.JSON:

@@ -62,12 +62,10 @@ def inspect(
     folder = writable_folder(out)
     clock = clock_from_env()
     now = clock.now() if isinstance(clock, FixedClock) else None
-    from flows.settings import hide_reported_errors, quiet_prefect
+    from flows.settings import prefect_for_cli
 
-    quiet_prefect()
+    prefect_for_cli()
     from flows.inspection import inspection_flow  # Prefect is slow to import: only when needed
-
-    hide_reported_errors()
 
     result = inspection_flow(
         resolve_url(RUNTIME.db),

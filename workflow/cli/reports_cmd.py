@@ -72,12 +72,10 @@ def aggregate(
         engine.dispose()
     folder = writable_folder(out)
     now = clock.now() if isinstance(clock, FixedClock) else None
-    from flows.settings import hide_reported_errors, quiet_prefect
+    from flows.settings import prefect_for_cli
 
-    quiet_prefect()
+    prefect_for_cli()
     from flows.aggregate import aggregate_flow
-
-    hide_reported_errors()
 
     result = aggregate_flow(
         resolve_url(RUNTIME.db),
