@@ -119,6 +119,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
+def pg_url(postgres: PostgresServer) -> Iterator[str]:
+    """A migrated, empty PostgreSQL database, for what only PostgreSQL does."""
+    name = postgres.fresh_database()
+    yield postgres.url_for(name)
+    postgres.drop(name)
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
     target = tmp_path / "planflow.db"
     shutil.copy(sqlite_template, target)

@@ -19,12 +19,12 @@ from typing import IO, Any
 
 from sqlalchemy import Connection, and_, select
 
-from workflow.store.engine import driver_execute, driver_pipeline
+from workflow.store.engine import driver_execute, driver_pipeline, run_alone, write_transaction
 from workflow.store.tables import audit_log
 
 GENESIS_HASH = "0" * 64
 # Any constant works; it only has to be the same for every appender of one database.
-_PG_CHAIN_LOCK = 0x706C616E666C6F77  # "planflow"
+PG_CHAIN_LOCK = 0x706C616E666C6F77  # "planflow"
 
 FIELDS = (
     "seq",
@@ -151,7 +151,7 @@ def content_hash(content: bytes | str) -> str:
 _COLUMNS = ", ".join(FIELDS)
 _INSERT = f"INSERT INTO audit_log ({_COLUMNS}) VALUES ({', '.join('?' for _ in FIELDS)})"
 _HEAD = "SELECT audit_log.seq, audit_log.hash FROM audit_log ORDER BY audit_log.seq DESC LIMIT 1"
-_PG_LOCK = f"SELECT pg_advisory_xact_lock({_PG_CHAIN_LOCK})"
+_PG_LOCK = f"SELECT pg_advisory_xact_lock({PG_CHAIN_LOCK})"
 # The lock and the head in one round trip: two statements in one simple query. Under READ
 # COMMITTED each statement takes its own snapshot when it starts, so the SELECT, which
 # starts once the lock is granted, sees every entry committed by the lock's previous holder.
@@ -184,10 +184,9 @@ def _locked_head(conn: Connection) -> tuple[int, str]:
     return (int(row[0]), row[1]) if row else (0, GENESIS_HASH)
 
 
-def _entry(record: Record, seq: int, stamp: str, prev: str) -> tuple[Any, ...]:
-    """The stored row of `record` as entry `seq` after the entry hashing to `prev`."""
-    hashed = (
-        seq,
+def _own_values(record: Record, stamp: str) -> tuple[Any, ...]:
+    """The stored fields of `record` but seq, prev_hash and hash, in FIELDS order."""
+    return (
         stamp,
         record.actor,
         record.role,
@@ -200,8 +199,12 @@ def _entry(record: Record, seq: int, stamp: str, prev: str) -> tuple[Any, ...]:
         record.from_state,
         record.to_state,
         data_json(record.data),
-        prev,
     )
+
+
+def _entry(record: Record, seq: int, stamp: str, prev: str) -> tuple[Any, ...]:
+    """The stored row of `record` as entry `seq` after the entry hashing to `prev`."""
+    hashed = (seq, *_own_values(record, stamp), prev)
     return (*hashed, _digest(hashed))
 
 
@@ -235,6 +238,80 @@ def append(
     row = _entry(record, seq + 1, stamp, prev)
     driver_execute(conn, _INSERT, row).close()
     return dict(zip(FIELDS, row, strict=True))
+
+
+# PostgreSQL: an entry the database numbers, links and hashes itself, from the head it finds
+# once it holds the chain's lock, so that the lock is held only while the server works, never
+# across a round trip to this process. Its canonical JSON is `_digest`'s template cut where
+# the head's hash and the new seq go, its fields encoded here exactly as `_digest` encodes
+# them: the database hashes byte for byte the body `verify` rebuilds. (On SQLite the writer
+# holds the database's lock in-process: hashing here costs less than hashing in SQL.)
+_KEYS = sorted(_HASHED)
+_AT_PREV, _AT_SEQ = _KEYS.index("prev_hash"), _KEYS.index("seq")
+_BODY_HEAD = "{" + "".join(f'"{k}":%s,' for k in _KEYS[:_AT_PREV]) + '"prev_hash":"'
+_BODY_MIDDLE = '",' + "".join(f'"{k}":%s,' for k in _KEYS[_AT_PREV + 1 : _AT_SEQ]) + '"seq":'
+_BODY_TAIL = "".join(f',"{k}":%s' for k in _KEYS[_AT_SEQ + 1 :]) + "}"
+_OWN = _HASHED[1:-1]  # what a record fills (`_own_values`): all hashed but seq and prev_hash
+_ENCODED_ORDER = [_OWN.index(key) for key in _KEYS if key not in ("prev_hash", "seq")]
+# A move's statement: the change, then the entry (store/migrations/versions/0005) for the
+# row it changed. The parameters are typed, as the function's signature is.
+_PG_ARGS = ", ".join("?::integer" if name == "task_id" else "?::text" for name in _OWN)
+_PG_WITH_ENTRY = (
+    "WITH changed AS ({}) SELECT changed.*, "
+    f"planflow_append({PG_CHAIN_LOCK}, '{GENESIS_HASH}', "
+    + _PG_ARGS
+    + ", ?::text, ?::text, ?::text) FROM changed"
+)
+_PG_STATEMENTS: dict[str, str] = {}
+
+
+def commit_with_entry(
+    conn: Connection, change: tuple[str, Sequence[Any]], record: Record, at: dt.datetime
+) -> tuple[list[tuple[Any, ...]], int | None]:
+    """`change`, a statement returning the rows it changed (a compare-and-set), and, when it
+    changed a row, the entry of `record` after it: one transaction of their own, on a
+    connection with none open, committed. Returns the changed rows and the entry's seq
+    (None: nothing changed, nothing appended).
+
+    SQLite: a writing transaction under the database's lock. PostgreSQL: one statement, a
+    transaction of its own; the chain's lock is taken only if the change happened, and the
+    entry is numbered, linked and hashed by the server (`planflow_append`).
+    """
+    if conn.dialect.name != "postgresql":
+        with write_transaction(conn):
+            cursor = driver_execute(conn, *change)
+            changed: list[tuple[Any, ...]] = cursor.fetchall()
+            cursor.close()
+            return changed, append(conn, record, at)["seq"] if changed else None
+    values = _own_values(record, format_at(at))
+    encoded = tuple(_encoded(values[i]) for i in _ENCODED_ORDER)
+    sql = _PG_STATEMENTS.get(change[0])
+    if sql is None:
+        sql = _PG_STATEMENTS[change[0]] = _PG_WITH_ENTRY.format(change[0])
+    rows = run_alone(
+        conn,
+        sql,
+        (
+            *change[1],
+            *values,
+            _BODY_HEAD % encoded[:_AT_PREV],
+            _BODY_MIDDLE % encoded[_AT_PREV : _AT_SEQ - 1],
+            _BODY_TAIL % encoded[_AT_SEQ - 1 :],
+        ),
+    )
+    if not rows:
+        return rows, None
+    return [row[:-1] for row in rows], int(rows[0][-1])
+
+
+def _encoded(value: Any) -> str:
+    """A field's JSON as `_digest` writes it."""
+    kind = value.__class__
+    if kind is str:
+        return _quote(value)
+    if kind is int:
+        return int.__repr__(value)
+    return _json(value)
 
 
 def append_many(

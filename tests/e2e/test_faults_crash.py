@@ -3,7 +3,10 @@
 Two ways to kill. Deterministic: the process runs with the pause hook (tests/support/pause.py),
 which freezes it right after a given statement executed inside its transaction (a task row
 updated but its audit entry not yet written; or 1,000 of 5,000 tasks inserted), and the test
-kills it there. Random: the unmodified program is killed after a random number of moves or a
+kills it there. A move on PostgreSQL is one statement, a transaction by itself: there the
+process is held just before it sends it, the test takes a lock that a trigger of its own makes
+the statement wait for right after the task's UPDATE (or the entry's INSERT), lets it go, and
+kills both the process and its server backend while the statement waits there. Random: the unmodified program is killed after a random number of moves or a
 random delay, wherever it happens to be. Afterwards, always: every task's state has its audit
 entry and every entry its state change (`audit replay`), the chain verifies, and running the
 interrupted command again finishes the work without duplicating any of it.
@@ -19,11 +22,13 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select, text
 
 from tests.e2e.conftest import ROOT
 from workflow import audit
@@ -44,9 +49,10 @@ PATH = ["task.create", "start", "submit", "verify", "close"]
 
 
 def spawn(
-    tmp_path: Path, *args: str, pause: tuple[str, int] | None = None
+    tmp_path: Path, *args: str, pause: tuple[str, int] | None = None, resume: Path | None = None
 ) -> tuple[subprocess.Popen[str], Path]:
-    """Start a real process (stdout piped); with `pause`, it freezes inside a transaction."""
+    """Start a real process (stdout piped); with `pause`, it freezes inside a transaction
+    (with `resume`: before the statement is sent, until that file exists)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLANFLOW_")}
     mark = tmp_path / f"paused-{time.monotonic_ns()}"
     if pause:
@@ -55,6 +61,8 @@ def spawn(
             "PLANFLOW_TEST_PAUSE_AFTER": str(pause[1]),
             "PLANFLOW_TEST_PAUSE_MARK": str(mark),
         }
+    if resume:
+        env |= {"PLANFLOW_TEST_PAUSE_BEFORE": "1", "PLANFLOW_TEST_PAUSE_RESUME": str(resume)}
     with open(tmp_path / f"stderr-{time.monotonic_ns()}", "w") as stderr:  # kept for a look
         proc = subprocess.Popen(
             [sys.executable, "-m", *args],
@@ -80,6 +88,62 @@ def kill(proc: subprocess.Popen[str]) -> str:
     os.kill(proc.pid, signal.SIGKILL)
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode in (-signal.SIGKILL, 0), proc.returncode
+    return out
+
+
+# A move on PostgreSQL: its one statement, held on the server right after a given step.
+PG_MOVE = "WITH changed AS (UPDATE tasks"
+PG_HOLD = 0x7465737400  # the test's own advisory lock
+AFTER_STEP = {"UPDATE tasks": "UPDATE ON tasks", "INSERT INTO audit_log": "INSERT ON audit_log"}
+
+
+@contextmanager
+def held_on_server(engine: Engine, point: str) -> Iterator[None]:
+    """While inside: a trigger makes every statement wait for PG_HOLD right after `point`
+    (free until `killed_inside` takes it)."""
+    table = AFTER_STEP[point].split()[-1]
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE FUNCTION test_hold() RETURNS trigger LANGUAGE plpgsql AS "
+                f"$$ BEGIN PERFORM pg_advisory_xact_lock({PG_HOLD}); RETURN NULL; END $$"
+            )
+        )
+        conn.execute(
+            text(
+                f"CREATE TRIGGER test_hold AFTER {AFTER_STEP[point]} "
+                "FOR EACH ROW EXECUTE FUNCTION test_hold()"
+            )
+        )
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP TRIGGER test_hold ON {table}"))
+            conn.execute(text("DROP FUNCTION test_hold()"))
+
+
+def killed_inside(engine: Engine, proc: subprocess.Popen[str], mark: Path, resume: Path) -> str:
+    """The process paused before sending its move: hold PG_HOLD, let the move go until it
+    waits for it on the server (inside its transaction), then SIGKILL the process and
+    terminate its backend: a crash on both sides. Returns what the process printed."""
+    wait_for(mark, proc)
+    with engine.connect() as holder:
+        holder.execute(text(f"SELECT pg_advisory_lock({PG_HOLD})"))
+        resume.touch()
+        waiting = text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND wait_event = 'advisory'"
+        )
+        deadline = time.monotonic() + 60
+        while not (pids := list(holder.execute(waiting).scalars())):
+            assert time.monotonic() < deadline, "the move never reached the held step"
+            time.sleep(0.01)
+        out = kill(proc)
+        for pid in pids:
+            holder.execute(text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": pid})
+        holder.execute(text(f"SELECT pg_advisory_unlock({PG_HOLD})"))
+        holder.commit()
     return out
 
 
@@ -142,9 +206,17 @@ def test_a_batch_killed_inside_a_move_leaves_no_trace_of_it(
 ) -> None:
     # Frozen inside the 7th move: its task row changed (and, at the second point, its entry
     # written) but not committed. Six moves are committed and printed.
-    proc, mark = spawn(tmp_path, "tests.support.move_loop", db_url, P, pause=(point, 7))
-    wait_for(mark, proc)
-    printed = [line for line in kill(proc).splitlines() if line.startswith("moved")]
+    loop = ("tests.support.move_loop", db_url, P)
+    if ctx.engine.dialect.name == "postgresql":
+        resume = tmp_path / "resume"
+        with held_on_server(ctx.engine, point):
+            proc, mark = spawn(tmp_path, *loop, pause=(PG_MOVE, 7), resume=resume)
+            out = killed_inside(ctx.engine, proc, mark, resume)
+    else:
+        proc, mark = spawn(tmp_path, *loop, pause=(point, 7))
+        wait_for(mark, proc)
+        out = kill(proc)
+    printed = [line for line in out.splitlines() if line.startswith("moved")]
     assert len(printed) == 6
     assert check_moves(ctx) == 6
     seventh = svc.get_task(ctx, thirty[1])  # #1 closed (4 moves); #2 started, submitted
@@ -187,9 +259,16 @@ def test_killed_cli_moves_are_all_or_nothing_and_a_rerun_does_them_once(
 
     # Frozen inside the transaction, after the task row's update or after the entry.
     for task_id, point in ((thirty[0], "UPDATE tasks"), (thirty[1], "INSERT INTO audit_log")):
-        proc, mark = spawn(tmp_path, "tests.support.cli", *start(task_id), pause=(point, 1))
-        wait_for(mark, proc)
-        kill(proc)
+        cli = ("tests.support.cli", *start(task_id))
+        if ctx.engine.dialect.name == "postgresql":
+            resume = tmp_path / f"resume-{task_id}"
+            with held_on_server(ctx.engine, point):
+                proc, mark = spawn(tmp_path, *cli, pause=(PG_MOVE, 1), resume=resume)
+                killed_inside(ctx.engine, proc, mark, resume)
+        else:
+            proc, mark = spawn(tmp_path, *cli, pause=(point, 1))
+            wait_for(mark, proc)
+            kill(proc)
         task = svc.get_task(ctx, task_id)
         assert (task.state.value, task.version) == ("assigned", 1)
         assert actions_by_task(ctx)[task_id] == ["task.create"]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import DBAPIError
 
 from workflow import audit
 from workflow.definitions.models import OrganisationSpec
@@ -122,22 +125,54 @@ def test_a_stale_version_is_a_conflict_and_writes_nothing(
     assert entries(ctx) == before and svc.get_task(ctx, task_id).version == 2
 
 
+@contextmanager
+def audit_appends_refused(engine: Engine, message: str) -> Iterator[None]:
+    """A real fault in the database: every INSERT into audit_log fails (a full disk, say)."""
+    if engine.dialect.name == "sqlite":
+        install = [
+            "CREATE TRIGGER test_refuse_appends BEFORE INSERT ON audit_log "
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+        ]
+        remove = ["DROP TRIGGER test_refuse_appends"]
+    else:
+        install = [
+            "CREATE FUNCTION test_refuse_appends() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN RAISE EXCEPTION '{message}'; END $$",
+            "CREATE TRIGGER test_refuse_appends BEFORE INSERT ON audit_log "
+            "FOR EACH ROW EXECUTE FUNCTION test_refuse_appends()",
+        ]
+        remove = [
+            "DROP TRIGGER test_refuse_appends ON audit_log",
+            "DROP FUNCTION test_refuse_appends()",
+        ]
+    with engine.begin() as conn:
+        for sql in install:
+            conn.exec_driver_sql(sql)
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            for sql in remove:
+                conn.exec_driver_sql(sql)
+
+
+@pytest.mark.parametrize("expected_version", [None, 1])
 def test_a_failing_audit_append_rolls_the_move_back(
-    ctx: Context, agency: OrganisationSpec, monkeypatch: pytest.MonkeyPatch
+    ctx: Context, agency: OrganisationSpec, expected_version: int | None
 ) -> None:
+    """The compare-and-set went through, then the database refused the entry: neither stays,
+    and the connection is fit for the next move."""
     task_id = new_task(ctx)
     before = entries(ctx)
-
-    def broken_append(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("disk full while appending")
-
-    monkeypatch.setattr(audit, "append", broken_append)
-    with pytest.raises(RuntimeError):
-        svc.move(ctx, task_id, Move.START, P + "lan")
-    monkeypatch.undo()
-    task = svc.get_task(ctx, task_id)
-    assert (task.state, task.version) == (State.ASSIGNED, 1)
-    assert entries(ctx) == before
+    with audit_appends_refused(ctx.engine, "disk full while appending"):
+        for _ in range(2):  # the same pooled connection, twice
+            with pytest.raises(DBAPIError, match="disk full while appending"):
+                svc.move(ctx, task_id, Move.START, P + "lan", expected_version=expected_version)
+            task = svc.get_task(ctx, task_id)
+            assert (task.state, task.version) == (State.ASSIGNED, 1)
+            assert entries(ctx) == before
+    assert svc.move(ctx, task_id, Move.START, P + "lan").version == 2
+    assert entries(ctx) == before + 1
 
 
 def test_people_of_another_agency_cannot_act(ctx: Context, agency: OrganisationSpec) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection
@@ -18,7 +19,7 @@ from workflow.domain.tasks import TaskView
 from workflow.errors import Conflict, InvalidInput, NotFound
 from workflow.services.context import Context
 from workflow.store import repo
-from workflow.store.engine import connected, read_alone, reading, write_transaction, writing
+from workflow.store.engine import connected, reading, run_alone, writing
 
 
 @dataclass(frozen=True)
@@ -149,35 +150,39 @@ def move(
     """Make one move: check it, compare-and-set the task, append its audit entry, commit.
 
     `expected_version` is the version the person saw. Without it, the task is read first,
-    in a statement of its own, as a person would look at it before acting: when several act
-    at once, exactly one wins and the others get a Conflict, on every backend.
+    as a person would look at it before acting, and the version read is the one expected:
+    when several act at once, exactly one wins and the others get a Conflict, on every
+    backend.
     """
-    # One connection checkout for the look and the move (a checkout costs as much as a
-    # statement). The look is a statement of its own, before the move's re-read: on SQLite
-    # it runs alone before the transaction (whose BEGIN IMMEDIATE waits for the write lock,
-    # so a look inside it would only ever see the last writer's result). On PostgreSQL it is
-    # the transaction's first statement and goes in the round trip of its BEGIN and the
-    # re-read: under READ COMMITTED each statement reads what was committed when it starts,
-    # exactly what a transaction of its own would read, and reads never wait for writers.
+    # One connection checkout. The task and the person are read in a statement of their
+    # own and the rules decide on what it found, before the writing transaction: its
+    # compare-and-set on that version proves the task is still the one decided on. The
+    # transaction is then only the compare-and-set and the append, the entry hashed by the
+    # database under the chain's lock (on PostgreSQL: BEGIN to COMMIT in one round trip),
+    # so the lock that serialises every writer is never held across a round trip to us.
     with connected(ctx.engine) as conn:
-        first = [repo.move_subject_statement(task_id, actor_id)]
-        look_inside = expected_version is None and conn.dialect.name == "postgresql"
-        if look_inside:
-            first.insert(0, (repo.TASK_VERSION, (task_id,)))
-        elif expected_version is None:
-            expected_version = _version_seen(
-                read_alone(conn, repo.TASK_VERSION, (task_id,)), task_id
-            )
-        with write_transaction(conn, first) as cursors:
-            if look_inside:
-                look = cursors.pop(0)
-                expected_version = _version_seen(look.fetchall(), task_id)
-                look.close()
-            assert expected_version is not None
-            task, actor = repo.move_subject_result(cursors[0], actor_id)
-            done = _apply(
-                conn, ctx, task_id, which, actor_id, expected_version, task, actor, note, to_unit
-            )
+        subject = run_alone(conn, *repo.move_subject_statement(task_id, actor_id))
+        task, actor = repo.move_subject_from_rows(subject, actor_id)
+        if expected_version is None and task is not None:
+            expected_version = task.version
+
+        def unit_exists(organisation: str, unit: str) -> bool:
+            return bool(run_alone(conn, repo.UNIT_EXISTS, (organisation, unit)))
+
+        planned = _plan(
+            ctx, task_id, which, actor_id, expected_version or 0, task, actor, note, to_unit,
+            unit_exists=unit_exists,
+        )  # fmt: skip
+        changed, seq = audit.commit_with_entry(
+            conn,
+            repo.compare_and_set_statement(conn, task_id, planned.version, planned.values),
+            planned.record,
+            planned.now,
+        )
+        updated = repo.compare_and_set_from_rows(conn, changed)
+        if updated is None or seq is None:
+            raise _conflict(repo.get_task(conn, task_id) or planned.task, planned.version)
+    done = MoveDone(updated, planned.decision, planned.actor, seq)
     log_move(ctx, done)
     return done.task
 
@@ -214,16 +219,37 @@ def apply_move(
     `data` adds to the audit entry; `via` names the use case that carries a document with a
     submission (inspection records), which plain `move` must not bypass.
     """
-    # What the rules and the entry need; the whole row comes back from the compare-and-set.
     task, actor = repo.get_move_subject(conn, task_id, actor_id)
-    return _apply(
-        conn, ctx, task_id, which, actor_id, expected_version, task, actor, note, to_unit,
-        data=data, via=via,
+    planned = _plan(
+        ctx, task_id, which, actor_id, expected_version, task, actor, note, to_unit,
+        unit_exists=partial(repo.unit_exists, conn), data=data, via=via,
     )  # fmt: skip
+    # The compare-and-set, then the chain's lock and head: one round trip on PostgreSQL.
+    # The UPDATE returns the row as it now is: no second read.
+    [changed], head = audit.lock_after(
+        conn, [repo.compare_and_set_statement(conn, task_id, expected_version, planned.values)]
+    )
+    updated = repo.compare_and_set_result(conn, changed)
+    if updated is None:
+        raise _conflict(repo.get_task(conn, task_id) or planned.task, expected_version)
+    stored = audit.append(conn, planned.record, planned.now, head=head)
+    return MoveDone(updated, planned.decision, planned.actor, int(stored["seq"]))
 
 
-def _apply(
-    conn: Connection,
+@dataclass(frozen=True, slots=True)
+class PlannedMove:
+    """A move the rules allow, worked out before anything is written."""
+
+    task: repo.MoveSubject
+    version: int  # the version it expects the task at
+    decision: Decision
+    actor: Actor
+    values: dict[str, Any]  # what the compare-and-set writes
+    record: audit.Record
+    now: dt.datetime
+
+
+def _plan(
     ctx: Context,
     task_id: int,
     which: Move,
@@ -234,10 +260,12 @@ def _apply(
     note: str | None,
     to_unit: str | None,
     *,
+    unit_exists: Callable[[str, str], bool],
     data: dict[str, Any] | None = None,
     via: str | None = None,
-) -> MoveDone:
-    """`apply_move` once the task and the person are read (`repo.get_move_subject`)."""
+) -> PlannedMove:
+    """Check the move on the task and the person as read (`repo.get_move_subject`) and
+    work out its writes; a refusal raises its typed error, having written nothing."""
     if task is None:
         raise NotFound(f"task {task_id} does not exist")
     if actor is None:
@@ -251,7 +279,7 @@ def _apply(
             f"task {task.id} is an {task.kind} task: submit it with its record, "
             f"`{elsewhere} {task.id} --file RECORD --as PERSON`"
         )
-    if which is Move.REASSIGN and not repo.unit_exists(conn, task.organisation, decision.lead_unit):
+    if which is Move.REASSIGN and not unit_exists(task.organisation, decision.lead_unit):
         raise NotFound(f"unit {decision.lead_unit!r} does not exist in {task.organisation}")
     now = ctx.clock.now()
     values: dict[str, Any] = {"state": decision.to_state.value, "updated_at": now}
@@ -284,17 +312,7 @@ def _apply(
         to_state=decision.to_state.value,
         data=entry,
     )
-    # The compare-and-set, then the chain's lock and head: one round trip on PostgreSQL.
-    # The UPDATE returns the row as it now is: no second read.
-    [changed], head = audit.lock_after(
-        conn, [repo.compare_and_set_statement(conn, task.id, expected_version, values)]
-    )
-    updated = repo.compare_and_set_result(conn, changed)
-    if updated is None:
-        current = repo.get_task(conn, task.id)
-        raise _conflict(current or task, expected_version)
-    stored = audit.append(conn, record, now, head=head)
-    return MoveDone(updated, decision, actor, int(stored["seq"]))
+    return PlannedMove(task, expected_version, decision, actor, values, record, now)
 
 
 def log_move(ctx: Context, done: MoveDone) -> None:
@@ -308,13 +326,6 @@ def log_move(ctx: Context, done: MoveDone) -> None:
         role=done.decision.role.value,
         **{"from": done.decision.from_state.value, "to": done.decision.to_state.value},
     )
-
-
-def _version_seen(rows: list[tuple[Any, ...]], task_id: int) -> int:
-    """The version of the task as the person's look (`repo.TASK_VERSION`) found it."""
-    if not rows:
-        raise NotFound(f"task {task_id} does not exist")
-    return int(rows[0][0])
 
 
 def _conflict(task: TaskView | repo.MoveSubject, expected_version: int) -> Conflict:

@@ -12,7 +12,7 @@ import os
 import threading
 import weakref
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -144,63 +144,24 @@ def writing(engine: Engine) -> Iterator[Connection]:
 
 @contextmanager
 def connected(engine: Engine) -> Iterator[Connection]:
-    """One pooled connection and no transaction yet: `read_alone` statements, then
-    `write_transaction` on the same connection (one checkout for a whole move)."""
+    """One pooled connection and no transaction yet: `run_alone` statements, then a
+    writing transaction on the same connection (one checkout for a whole move)."""
     with translated(), engine.connect() as conn:
         yield conn
 
 
 @contextmanager
-def write_transaction(
-    conn: Connection, first: Sequence[tuple[str, Sequence[Any]]] = ()
-) -> Iterator[list[Any]]:
-    """A writing transaction on `conn`: commits on success, rolls back on any error.
-
-    `first`: statements to run first in it (as `driver_execute` does), whose cursors it
-    yields. On PostgreSQL they go with the BEGIN, in one round trip: psycopg sends its BEGIN
-    as a round trip of its own, so for this transaction the connection is in autocommit
-    mode and the BEGIN is ours (as on SQLite), the very one psycopg would have sent.
-    """
+def write_transaction(conn: Connection) -> Iterator[None]:
+    """A writing transaction on `conn`: commits on success, rolls back on any error."""
     conn.execution_options(**{_WRITE: True})
     gate = _GATES.get(conn.dialect)
-    if gate is not None:
-        with gate.held(), conn.begin():
-            yield [driver_execute(conn, sql, params) for sql, params in first]
-        return
-    dbapi: Any = conn.connection.dbapi_connection
-    if conn.dialect.name != "postgresql" or not first or dbapi.autocommit:
-        with conn.begin():
-            yield [driver_execute(conn, sql, params) for sql, params in first]
-        return
-    dbapi.autocommit = True
-    try:
-        with conn.begin():  # SQLAlchemy's bookkeeping; psycopg sends nothing for it
-            cursors = driver_pipeline(conn, [(_begin_statement(dbapi), ()), *first])
-            cursors.pop(0).close()
-            yield cursors
-        # commit() and rollback() end the transaction on the server whatever the mode
-    finally:
-        if not dbapi.closed:
-            if dbapi.info.transaction_status.name == "IDLE":
-                dbapi.autocommit = False
-            else:  # it must never go back to the pool in autocommit mode
-                conn.invalidate()
+    with gate.held() if gate is not None else nullcontext(), conn.begin():
+        yield
 
 
-def _begin_statement(dbapi: Any) -> str:
-    """The BEGIN psycopg would send on this connection (its transaction characteristics)."""
-    parts = ["BEGIN"]
-    if dbapi.isolation_level is not None:
-        parts.append("ISOLATION LEVEL " + dbapi.isolation_level.name.replace("_", " "))
-    if dbapi.read_only is not None:
-        parts.append("READ ONLY" if dbapi.read_only else "READ WRITE")
-    if dbapi.deferrable is not None:
-        parts.append("DEFERRABLE" if dbapi.deferrable else "NOT DEFERRABLE")
-    return " ".join(parts)
-
-
-def read_alone(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    """One statement as a transaction of its own, on a connection with none open.
+def run_alone(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """One statement as a transaction of its own, on a connection with none open: a read, or
+    a write that is whole in one statement; returns its rows.
 
     SQLite's driver runs it in autocommit mode already (we emit BEGIN ourselves). psycopg is
     switched to autocommit for it and back: a local setting, where BEGIN and COMMIT around
@@ -238,10 +199,16 @@ def translated() -> Iterator[None]:
     try:
         yield
     except (OperationalError, ProgrammingError) as exc:
+        _raise_if_ours(exc)
         text = str(exc.orig).lower()
         if "no such table" in text or ("relation" in text and "does not exist" in text):
             raise StoreUnavailable(
                 "the database has no planflow schema yet; run 'planflow init' first"
+            ) from exc
+        if "function planflow_" in text and "does not exist" in text:
+            raise StoreUnavailable(
+                "the database's planflow schema is older than this planflow; "
+                "run 'planflow init' to upgrade it"
             ) from exc
         if isinstance(exc, ProgrammingError):
             raise
@@ -259,7 +226,17 @@ def translated() -> Iterator[None]:
             raise StoreUnavailable(
                 f"lost the database connection: {_first_line(exc.orig)}"
             ) from exc
+        _raise_if_ours(exc)
         raise
+
+
+_OURS = "planflow: "
+
+
+def _raise_if_ours(exc: DBAPIError) -> None:
+    """An error raised by planflow's own code in the database (a refusal it explains)."""
+    if str(exc.orig).startswith(_OURS):
+        raise StoreUnavailable(_first_line(exc.orig).removeprefix(_OURS)) from exc
 
 
 # ------------------------------------------------------------------ plain SQL, hot paths

@@ -133,33 +133,6 @@ def _task_from_values(values: Sequence[Any], dialect: Dialect) -> TaskView:
     )
 
 
-_TASK_AND_ACTOR = (
-    f"SELECT {_TASK_SELECT}, people.organisation, people.unit, person_roles.role "
-    "FROM tasks LEFT OUTER JOIN people ON people.id = ? "
-    "LEFT OUTER JOIN person_roles ON person_roles.person_id = people.id "
-    "WHERE tasks.id = ?"
-)
-
-
-def get_task_and_actor(
-    conn: Connection, task_id: int, person_id: str
-) -> tuple[TaskView | None, Actor | None]:
-    """The task and the person about to act on it, in one statement (no task: no actor)."""
-    cursor = driver_execute(conn, _TASK_AND_ACTOR, (person_id, task_id))
-    rows = cursor.fetchall()
-    cursor.close()
-    if not rows:
-        return None, None
-    width = len(TASK_COLUMNS)
-    first = rows[0]
-    task = _task_from_values(first[:width], conn.dialect)
-    organisation, unit = first[width], first[width + 1]
-    if organisation is None:
-        return task, None
-    roles = frozenset(Role(row[width + 2]) for row in rows if row[width + 2] is not None)
-    return task, Actor(person_id, organisation, unit, roles)
-
-
 @dataclass(frozen=True, slots=True)
 class MoveSubject:
     """What a move reads of its task before deciding: the rules' facts and what the entry
@@ -193,8 +166,10 @@ def get_move_subject(
     conn: Connection, task_id: int, person_id: str
 ) -> tuple[MoveSubject | None, Actor | None]:
     """The task as a move needs it and the person about to act on it, in one statement."""
-    sql, params = move_subject_statement(task_id, person_id)
-    return move_subject_result(driver_execute(conn, sql, params), person_id)
+    cursor = driver_execute(conn, *move_subject_statement(task_id, person_id))
+    rows = cursor.fetchall()
+    cursor.close()
+    return move_subject_from_rows(rows, person_id)
 
 
 def move_subject_statement(task_id: int, person_id: str) -> tuple[str, tuple[Any, ...]]:
@@ -202,10 +177,10 @@ def move_subject_statement(task_id: int, person_id: str) -> tuple[str, tuple[Any
     return _SUBJECT_AND_ACTOR, (person_id, task_id)
 
 
-def move_subject_result(cursor: Any, person_id: str) -> tuple[MoveSubject | None, Actor | None]:
-    """What `get_move_subject` returns, from the cursor its statement ran on."""
-    rows = cursor.fetchall()
-    cursor.close()
+def move_subject_from_rows(
+    rows: Sequence[Sequence[Any]], person_id: str
+) -> tuple[MoveSubject | None, Actor | None]:
+    """What `get_move_subject` returns, from its statement's rows."""
     if not rows:
         return None, None
     first = rows[0]
@@ -225,16 +200,6 @@ def move_subject_result(cursor: Any, person_id: str) -> tuple[MoveSubject | None
         return task, None
     roles = frozenset(Role(row[11]) for row in rows if row[11] is not None)
     return task, Actor(person_id, organisation, unit, roles)
-
-
-TASK_VERSION = "SELECT tasks.version FROM tasks WHERE tasks.id = ?"
-
-
-def get_task_version(conn: Connection, task_id: int) -> int | None:
-    cursor = driver_execute(conn, TASK_VERSION, (task_id,))
-    row = cursor.fetchone()
-    cursor.close()
-    return None if row is None else int(row[0])
 
 
 _CAS_SQL: dict[tuple[str, ...], str] = {}
@@ -273,6 +238,11 @@ def compare_and_set_result(conn: Connection, cursor: Any) -> TaskView | None:
     """What `compare_and_set_returning` returns, from the cursor its statement ran on."""
     rows = cursor.fetchall()
     cursor.close()
+    return compare_and_set_from_rows(conn, rows)
+
+
+def compare_and_set_from_rows(conn: Connection, rows: Sequence[Sequence[Any]]) -> TaskView | None:
+    """What `compare_and_set_returning` returns, from its statement's rows."""
     return _task_from_values(rows[0], conn.dialect) if rows else None
 
 
@@ -294,6 +264,9 @@ def get_actor(conn: Connection, person_id: str) -> Actor | None:
         select(person_roles.c.role).where(person_roles.c.person_id == person_id)
     ).scalars()
     return Actor(person.id, person.organisation, person.unit, frozenset(Role(r) for r in roles))
+
+
+UNIT_EXISTS = "SELECT 1 FROM units WHERE units.organisation = ? AND units.code = ?"
 
 
 def unit_exists(conn: Connection, organisation: str, code: str) -> bool:
