@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from sqlalchemy import Connection, and_, select
 
-from workflow.store.engine import driver_execute, driver_pipeline, run_alone, write_transaction
+from workflow.store.engine import driver_execute, driver_pipeline, driver_transaction, run_alone
 from workflow.store.tables import audit_log
 
 GENESIS_HASH = "0" * 64
@@ -278,7 +278,7 @@ def commit_with_entry(
     entry is numbered, linked and hashed by the server (`planflow_append`).
     """
     if conn.dialect.name != "postgresql":
-        with write_transaction(conn):
+        with driver_transaction(conn):
             cursor = driver_execute(conn, *change)
             changed: list[tuple[Any, ...]] = cursor.fetchall()
             cursor.close()

@@ -125,9 +125,17 @@ def allowed_sources(move: Move) -> list[State]:
     return [State(str(t.source)) for t in MACHINE.get_transitions(trigger=move.value)]
 
 
+# The machine's graph as a table, read once: every move asks where it leads.
+_DESTINATIONS = {
+    (Move(trigger), State(source)): State(str(transition.dest))
+    for trigger, event in MACHINE.events.items()
+    for source, found in event.transitions.items()
+    for transition in found
+}
+
+
 def destination(move: Move, state: State) -> State | None:
-    found = MACHINE.get_transitions(trigger=move.value, source=state.value)
-    return State(str(found[0].dest)) if found else None
+    return _DESTINATIONS.get((move, state))
 
 
 def available_moves(state: State) -> list[Move]:

@@ -19,7 +19,14 @@ from workflow.domain.tasks import TaskView
 from workflow.errors import Conflict, InvalidInput, NotFound
 from workflow.services.context import Context
 from workflow.store import repo
-from workflow.store.engine import connected, reading, run_alone, writing
+from workflow.store.engine import (
+    connected,
+    reading,
+    run_alone,
+    statements_alone,
+    writers_turn,
+    writing,
+)
 
 
 @dataclass(frozen=True)
@@ -160,7 +167,7 @@ def move(
     # transaction is then only the compare-and-set and the append, the entry hashed by the
     # database under the chain's lock (on PostgreSQL: BEGIN to COMMIT in one round trip),
     # so the lock that serialises every writer is never held across a round trip to us.
-    with connected(ctx.engine) as conn:
+    with writers_turn(ctx.engine), connected(ctx.engine) as conn, statements_alone(conn):
         subject = run_alone(conn, *repo.move_subject_statement(task_id, actor_id))
         task, actor = repo.move_subject_from_rows(subject, actor_id)
         if expected_version is None and task is not None:

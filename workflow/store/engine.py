@@ -75,7 +75,7 @@ def _sqlite_engine(url: str, pool_size: int) -> Engine:
         # A file database gets a QueuePool sized like PostgreSQL's: with the default (5),
         # more concurrent writers than that open and close a connection (and its pragmas)
         # on every move.
-        pooled = {"pool_size": pool_size, "max_overflow": max(8, pool_size)}
+        pooled = {"pool_size": pool_size, "max_overflow": max(8, pool_size), "pool_use_lifo": True}
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **pooled)
     # Keyed by the dialect: shared with the engine's option copies, and kept by dispose().
     _GATES[engine.dialect] = _WriteGate()
@@ -138,7 +138,7 @@ def is_sqlite(conn_or_engine: Connection | Engine) -> bool:
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """One writing transaction: commits on success, rolls back everything on any error."""
-    with translated(), engine.connect() as conn, write_transaction(conn):
+    with translated(), writers_turn(engine), engine.connect() as conn, write_transaction(conn):
         yield conn
 
 
@@ -151,6 +151,21 @@ def connected(engine: Engine) -> Iterator[Connection]:
 
 
 @contextmanager
+def writers_turn(engine: Engine) -> Iterator[None]:
+    """SQLite: this thread's turn among the process's writers (the gate, `_WriteGate`).
+
+    Taken before the connection is checked out, and given back after it is returned: the
+    pool hands out the connection returned last, so the process's writes go through one
+    connection whose page cache stays warm (a connection's cache is dropped whenever
+    another connection has written). A move holds it from the read it decides on to its
+    commit. Elsewhere: nothing.
+    """
+    gate = _GATES.get(engine.dialect)
+    with gate.held() if gate is not None else nullcontext():
+        yield
+
+
+@contextmanager
 def write_transaction(conn: Connection) -> Iterator[None]:
     """A writing transaction on `conn`: commits on success, rolls back on any error."""
     conn.execution_options(**{_WRITE: True})
@@ -159,31 +174,60 @@ def write_transaction(conn: Connection) -> Iterator[None]:
         yield
 
 
-def run_alone(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    """One statement as a transaction of its own, on a connection with none open: a read, or
-    a write that is whole in one statement; returns its rows.
+@contextmanager
+def driver_transaction(conn: Connection) -> Iterator[None]:
+    """SQLite: a writing transaction issued on the driver itself (BEGIN IMMEDIATE, then
+    COMMIT, or ROLLBACK on any error), on a connection with none open, for `driver_execute`
+    statements only: what `write_transaction` does at a third of its cost, which is a move's
+    hot path. SQLAlchemy's bookkeeping sees no transaction."""
+    dbapi: Any = conn.connection.dbapi_connection
+    gate = _GATES.get(conn.dialect)
+    with gate.held() if gate is not None else nullcontext():
+        driver_execute(conn, "BEGIN IMMEDIATE").close()
+        try:
+            yield
+        except BaseException:
+            if dbapi.in_transaction:
+                dbapi.rollback()
+            raise
+        dbapi.commit()
 
-    SQLite's driver runs it in autocommit mode already (we emit BEGIN ourselves). psycopg is
-    switched to autocommit for it and back: a local setting, where BEGIN and COMMIT around
-    the statement would be two more round trips (and SQLAlchemy's isolation-level option
-    costs more Python than the statement).
-    """
+
+@contextmanager
+def statements_alone(conn: Connection) -> Iterator[None]:
+    """Every `run_alone` statement on `conn` inside is a transaction of its own, the
+    driver switched once for them all (psycopg's switch costs as much as a statement's
+    own Python)."""
     if conn.dialect.name != "postgresql":
-        cursor = driver_execute(conn, sql, params)
-        rows: list[tuple[Any, ...]] = cursor.fetchall()
-        cursor.close()
-        return rows
+        yield
+        return
     dbapi = conn.connection.dbapi_connection
     assert dbapi is not None and not conn.in_transaction()
     previous = dbapi.autocommit
     dbapi.autocommit = True
     try:
-        cursor = driver_execute(conn, sql, params)
-        rows = cursor.fetchall()
-        cursor.close()
+        yield
     finally:
         if not dbapi.closed:
             dbapi.autocommit = previous
+
+
+def run_alone(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """One statement as a transaction of its own, on a connection with none open: a read, or
+    a write that is whole in one statement; returns its rows.
+
+    SQLite's driver runs it in autocommit mode already (we emit BEGIN ourselves). psycopg is
+    switched to autocommit for it and back (unless `statements_alone` did): a local setting,
+    where BEGIN and COMMIT around the statement would be two more round trips (and
+    SQLAlchemy's isolation-level option costs more Python than the statement).
+    """
+    dbapi: Any = conn.connection.dbapi_connection
+    if conn.dialect.name == "postgresql" and not dbapi.autocommit:
+        with statements_alone(conn):
+            return run_alone(conn, sql, params)
+    cursor = driver_execute(conn, sql, params)
+    rows: list[tuple[Any, ...]] = cursor.fetchall()
+    cursor.close()
     return rows
 
 
