@@ -20,7 +20,7 @@ from tests.integration.test_faults_tampering import owner
 from workflow import audit
 from workflow.services import Context
 from workflow.services import audit_log as audit_service
-from workflow.store.engine import writing
+from workflow.store.engine import reading, writing
 
 ENTRIES = 42  # with 3 processes: spans 1-14, 15-28, 29-42
 AT = dt.datetime(2024, 5, 3, 2, tzinfo=dt.UTC)
@@ -46,7 +46,24 @@ def logged(ctx: Context) -> Context:
 
 
 def answers(ctx: Context, anchor: tuple[int, str] | None = None) -> list[audit.Verification]:
-    return [audit_service.verify(ctx, anchor, workers=n) for n in (1, 2, 3, 7)]
+    return [audit_service.verify(ctx, anchor, workers=n) for n in (1, 2, 3, 7)] + small_batches(
+        ctx, anchor
+    )
+
+
+def small_batches(ctx: Context, anchor: tuple[int, str] | None) -> list[audit.Verification]:
+    """The same checks reading 4 seqs at a time (one pass; three spans): batches that end
+    inside a span, and gaps wider than a batch."""
+    with reading(ctx.engine) as conn:
+        one = audit.verify(audit.iter_raw(conn, batch=4), anchor)
+        head = int(conn.execute(text("SELECT max(seq) FROM audit_log")).scalar_one())
+        bounds = [1 + head * i // 3 for i in range(3)]
+        his: list[int | None] = [*bounds[1:], None]
+        spans = [
+            audit.verify_stored_span(conn, lo, hi, anchor, batch=4)
+            for lo, hi in zip(bounds, his, strict=True)
+        ]
+    return [one, audit.finish(spans, anchor)]
 
 
 def same(results: list[audit.Verification]) -> audit.Verification:
@@ -81,6 +98,10 @@ def _delete(first: int, last: int) -> Callable[[Connection], None]:
     )
 
 
+def _renumber(seq: int, to: int) -> Callable[[Connection], None]:
+    return lambda conn: conn.execute(text(f"UPDATE audit_log SET seq = {to} WHERE seq = {seq}"))
+
+
 def _rewrite(seq: int) -> Callable[[Connection], None]:
     """Entry `seq` edited and given its new, valid hash: the next entry no longer links."""
 
@@ -107,6 +128,8 @@ def _rewrite(seq: int) -> Callable[[Connection], None]:
         (_delete(15, 15), 15),
         (_delete(13, 16), 13),  # a gap across a span boundary
         (_delete(29, 29), 29),
+        (_delete(3, 12), 3),  # a gap wider than a batch of the small-batch reads
+        (_renumber(ENTRIES, 10**12), ENTRIES),  # the last entry moved far past the end
         (_rewrite(15), 16),  # 15 rehashed: 16, in the next span, does not link
         (_rewrite(20), 21),
     ],
@@ -120,6 +143,8 @@ def _rewrite(seq: int) -> Callable[[Connection], None]:
         "delete-span-start",
         "delete-across-spans",
         "delete-span-start-3",
+        "delete-wider-than-a-batch",
+        "renumber-far-away",
         "relink-across-spans",
         "relink-inside",
     ],
