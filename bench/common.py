@@ -195,6 +195,7 @@ def machine(backends: list[str]) -> dict[str, Any]:
             info["postgres_synchronous_commit"] = admin.execute(
                 text("SHOW synchronous_commit")
             ).scalar_one()
+            info["postgres_autovacuum"] = admin.execute(text("SHOW autovacuum")).scalar_one()
     return info
 
 

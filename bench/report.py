@@ -235,7 +235,8 @@ def machine_lines(results: Results) -> list[str]:
         f"- CPU: {m.get('cpu')}, {m.get('cores')} cores usable; RAM {m.get('ram_gib')} GiB",
         f"- {m.get('os')}; Python {m.get('python')}; SQLAlchemy {m.get('sqlalchemy')}",
         f"- SQLite {m.get('sqlite')} (WAL, synchronous=FULL; files in {m.get('temp_dir')})",
-        f"- PostgreSQL {pg} (127.0.0.1, synchronous_commit={m.get('postgres_synchronous_commit')})"
+        f"- PostgreSQL {pg} (127.0.0.1, synchronous_commit={m.get('postgres_synchronous_commit')}, "
+        f"autovacuum={m.get('postgres_autovacuum')})"
         if pg
         else "- PostgreSQL: not measured",
     ]

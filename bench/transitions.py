@@ -1,7 +1,8 @@
 """Transition throughput: `services.tasks.move` against the database's floor.
 
-The engine: `workflow.services.tasks.move` on its default path (a pre-read, as the CLI does,
-then one writing transaction: re-read, check, compare-and-set, audit append, commit).
+The engine: `workflow.services.tasks.move` on its default path, as the CLI runs it (the task
+and the person read, the rules, then one writing transaction: compare-and-set and audit
+append; on PostgreSQL one statement whose entry the server hashes).
 The floor: the same UPDATE of `tasks` and INSERT into `audit_log`, issued with the raw driver
 connection (same pool, same pragmas), one transaction each, rows computed before the clock
 starts. Both run on the same database in the same process, interleaved floor, engine, engine,

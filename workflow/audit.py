@@ -414,8 +414,9 @@ def _scan_span(conn: Connection, lo: int, hi: int | None, batch: int = 20_000) -
 
     Each query is a range bounded on both sides: with an open end, a PostgreSQL planner
     without statistics of the table (a log just loaded, autovacuum off) takes the rest of
-    the table for a few hundred rows and sorts all of it for every batch (70,000 instead of
-    150,000 entries a second). A gap in the seqs wider than a batch costs one probe.
+    the table for a few hundred rows and sorts all of it for every batch (one process then
+    checked about 70,000 entries a second, not 160,000). A gap in the seqs wider than a
+    batch costs one probe.
     """
     last, end = lo - 1, None if hi is None else hi - 1  # end: the span's last seq
     while end is None or last < end:

@@ -19,14 +19,7 @@ from workflow.domain.tasks import TaskView
 from workflow.errors import Conflict, InvalidInput, NotFound
 from workflow.services.context import Context
 from workflow.store import repo
-from workflow.store.engine import (
-    connected,
-    reading,
-    run_alone,
-    statements_alone,
-    writers_turn,
-    writing,
-)
+from workflow.store.engine import moving, reading, run_alone, writing
 
 
 @dataclass(frozen=True)
@@ -164,10 +157,10 @@ def move(
     # One connection checkout. The task and the person are read in a statement of their
     # own and the rules decide on what it found, before the writing transaction: its
     # compare-and-set on that version proves the task is still the one decided on. The
-    # transaction is then only the compare-and-set and the append, the entry hashed by the
-    # database under the chain's lock (on PostgreSQL: BEGIN to COMMIT in one round trip),
-    # so the lock that serialises every writer is never held across a round trip to us.
-    with writers_turn(ctx.engine), connected(ctx.engine) as conn, statements_alone(conn):
+    # transaction is then only the compare-and-set and the append (on PostgreSQL one
+    # statement, the entry hashed by the server), so the chain's lock, which serialises
+    # every writer, is never held across a round trip to this process.
+    with moving(ctx.engine) as conn:
         subject = run_alone(conn, *repo.move_subject_statement(task_id, actor_id))
         task, actor = repo.move_subject_from_rows(subject, actor_id)
         if expected_version is None and task is not None:

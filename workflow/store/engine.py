@@ -78,7 +78,8 @@ def _sqlite_engine(url: str, pool_size: int) -> Engine:
         pooled = {"pool_size": pool_size, "max_overflow": max(8, pool_size), "pool_use_lifo": True}
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **pooled)
     # Keyed by the dialect: shared with the engine's option copies, and kept by dispose().
-    _GATES[engine.dialect] = _WriteGate()
+    gate = _GATES[engine.dialect] = _WriteGate(engine if pooled else None)
+    event.listen(engine, "engine_disposed", lambda _engine: gate.release())
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -115,8 +116,13 @@ class _WriteGate:
     here longer than it would have in the busy handler.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, engine: Engine | None) -> None:
         self._lock = threading.RLock()
+        # A file database's moves keep one connection checked out between them (`moving`):
+        # no pool round trip per move, and a page cache that only other processes' writes
+        # (and this process's other writing transactions) drop.
+        self._owner = weakref.ref(engine) if engine is not None else None
+        self._conn: Connection | None = None
 
     @contextmanager
     def held(self) -> Iterator[None]:
@@ -126,6 +132,31 @@ class _WriteGate:
             yield
         finally:
             self._lock.release()
+
+    @contextmanager
+    def connection(self, engine: Engine) -> Iterator[Connection]:
+        """Held, a connection for a move: the movers' own one for the gate's engine (a
+        pooled one for an option copy of it, or a memory database)."""
+        with self.held():
+            if self._owner is None or self._owner() is not engine:
+                with engine.connect() as conn:
+                    yield conn
+                return
+            if self._conn is None or self._conn.closed or self._conn.invalidated:
+                self._conn = engine.connect()
+            conn = self._conn
+            try:
+                yield conn
+            finally:
+                if not conn.closed and conn.in_transaction():
+                    conn.rollback()  # a read after a conflict: the next move starts clean
+
+    def release(self) -> None:
+        """Return the movers' connection (the engine is being disposed)."""
+        with self.held():
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
 
 _GATES: weakref.WeakKeyDictionary[Dialect, _WriteGate] = weakref.WeakKeyDictionary()
@@ -138,8 +169,10 @@ def is_sqlite(conn_or_engine: Connection | Engine) -> bool:
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """One writing transaction: commits on success, rolls back everything on any error."""
-    with translated(), writers_turn(engine), engine.connect() as conn, write_transaction(conn):
-        yield conn
+    with translated(), writers_turn(engine), engine.connect() as conn:
+        conn.execution_options(**{_WRITE: True})  # SQLite: BEGIN IMMEDIATE (`_on_begin`)
+        with conn.begin():
+            yield conn
 
 
 @contextmanager
@@ -166,20 +199,11 @@ def writers_turn(engine: Engine) -> Iterator[None]:
 
 
 @contextmanager
-def write_transaction(conn: Connection) -> Iterator[None]:
-    """A writing transaction on `conn`: commits on success, rolls back on any error."""
-    conn.execution_options(**{_WRITE: True})
-    gate = _GATES.get(conn.dialect)
-    with gate.held() if gate is not None else nullcontext(), conn.begin():
-        yield
-
-
-@contextmanager
 def driver_transaction(conn: Connection) -> Iterator[None]:
     """SQLite: a writing transaction issued on the driver itself (BEGIN IMMEDIATE, then
     COMMIT, or ROLLBACK on any error), on a connection with none open, for `driver_execute`
-    statements only: what `write_transaction` does at a third of its cost, which is a move's
-    hot path. SQLAlchemy's bookkeeping sees no transaction."""
+    statements only: what `writing` does at a third of its cost, which is a move's hot
+    path. SQLAlchemy's bookkeeping sees no transaction."""
     dbapi: Any = conn.connection.dbapi_connection
     gate = _GATES.get(conn.dialect)
     with gate.held() if gate is not None else nullcontext():
@@ -191,6 +215,19 @@ def driver_transaction(conn: Connection) -> Iterator[None]:
                 dbapi.rollback()
             raise
         dbapi.commit()
+
+
+@contextmanager
+def moving(engine: Engine) -> Iterator[Connection]:
+    """A connection for a move, every `run_alone` statement on it a transaction of its own.
+    SQLite: held with the writer's turn (`writers_turn`), the movers' own connection."""
+    gate = _GATES.get(engine.dialect)
+    if gate is None:
+        with connected(engine) as conn, statements_alone(conn):
+            yield conn
+        return
+    with translated(), gate.connection(engine) as conn:
+        yield conn
 
 
 @contextmanager
@@ -299,9 +336,10 @@ def driver_execute(
     if conn.dialect.paramstyle != "qmark":
         sql = _pyformat(sql)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    dispatch = conn.dispatch  # each attribute of it is a new object: read each one once
-    before = dispatch.before_cursor_execute
-    if before:  # any listeners (the engine's included)?
+    # Any listeners at all? The check Connection.execute makes before touching `dispatch`,
+    # each attribute of which is a new object.
+    events = conn._has_events or conn.engine._has_events
+    if events and (before := conn.dispatch.before_cursor_execute):
         before(conn, cursor, sql, params, None, many)
     try:
         if many:
@@ -311,8 +349,7 @@ def driver_execute(
     except BaseException as exc:
         cursor.close()
         conn._handle_dbapi_exception(exc, sql, params, cursor, None)
-    after = dispatch.after_cursor_execute
-    if after:
+    if events and (after := conn.dispatch.after_cursor_execute):
         after(conn, cursor, sql, params, None, many)
     return cursor
 
