@@ -27,7 +27,14 @@ def new_task(ctx: Context, code: str = "A.1", lead: str = "QLDT", **kw: object) 
         ctx,
         [
             svc.NewTask(
-                "SO-TEST", code, f"Nhiệm vụ {code}", lead, due_date=dt.date(2024, 3, 31), **kw
+                "SO-TEST",
+                code,
+                f"Nhiệm vụ {code}",
+                lead,
+                due_date=dt.date(2024, 3, 31),
+                cooperating_units=["VP", "DKKD"],
+                deliverable="Báo cáo",
+                **kw,
             )
         ],  # type: ignore[arg-type]
     )
@@ -55,6 +62,7 @@ def test_a_task_lives_its_whole_life_with_an_entry_per_move(
         ctx.clock.advance(dt.timedelta(hours=1))  # type: ignore[attr-defined]
         task = svc.move(ctx, task_id, move, who, note=note)
         assert (task.state, task.version) == (state, version)
+        assert task == svc.get_task(ctx, task_id)  # the task a move returns is the stored one
     final = svc.get_task(ctx, task_id)
     assert final.returned_count == 1
     assert final.submitted_by == P + "hung"
@@ -67,6 +75,17 @@ def test_a_task_lives_its_whole_life_with_an_entry_per_move(
     assert history[1]["at"] == "2024-03-01T03:00:00.000000Z"  # 10:00 in Vietnam, stored UTC
     with reading(ctx.engine) as conn:
         assert audit.verify(audit.iter_raw(conn)).ok
+
+
+def test_the_task_a_move_returns_is_the_task_as_stored(
+    ctx: Context, agency: OrganisationSpec
+) -> None:
+    """Without cooperating units, due date or plan too (the move builds it from its own row)."""
+    [bare] = svc.create_tasks(ctx, [svc.NewTask("SO-TEST", "B.1", "Nhiệm vụ B.1", "QLDT")])
+    started = svc.move(ctx, bare, Move.START, P + "lan")
+    assert started == svc.get_task(ctx, bare)
+    assert (started.cooperating_units, started.due_date, started.plan) == ([], None, None)
+    assert started.updated_at is not None and started.updated_at.tzinfo is not None
 
 
 @pytest.mark.parametrize(

@@ -188,10 +188,10 @@ def writers_turn(engine: Engine) -> Iterator[None]:
     """SQLite: this thread's turn among the process's writers (the gate, `_WriteGate`).
 
     Taken before the connection is checked out, and given back after it is returned: the
-    pool hands out the connection returned last, so the process's writes go through one
-    connection whose page cache stays warm (a connection's cache is dropped whenever
-    another connection has written). A move holds it from the read it decides on to its
-    commit. Elsewhere: nothing.
+    pool hands out the connection returned last, so the process's writing transactions go
+    through one connection whose page cache stays warm (a connection's cache is dropped
+    whenever another connection has written). Moves hold it through `moving`. Elsewhere:
+    nothing.
     """
     gate = _GATES.get(engine.dialect)
     with gate.held() if gate is not None else nullcontext():
