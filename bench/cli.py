@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 GROUPS = ("transitions", "audit", "memory", "loading", "apology", "inspection", "aggregate")
 WRITERS = (1, 8)
 FULL = {
-    "moves": 4_000,
+    "moves": 8_000,
     "audit_entries": 1_000_000,
     "memory_tasks": 100_000,
     "plan_tasks": 10_000,
@@ -50,7 +50,8 @@ QUICK = {
 
 NOTES = [
     "- Every figure comes from one process; each ratio compares two figures taken in the same "
-    "run, on the same database, interleaved (floor, engine, engine, floor), because the "
+    "run, on the same database, interleaved (four rounds of floor, engine, engine, floor for "
+    "the moves), because the "
     "machine's speed drifts.",
     "- **Moves**: the engine is `workflow.services.tasks.move` on its default path, as the CLI "
     "runs it: the task and the person read in one statement, the rules decided on what it "
