@@ -149,10 +149,12 @@ def move(
 ) -> TaskView:
     """Make one move: check it, compare-and-set the task, append its audit entry, commit.
 
-    `expected_version` is the version the person saw. Without it, the task is read first,
-    as a person would look at it before acting, and the version read is the one expected:
-    when several act at once, exactly one wins and the others get a Conflict, on every
-    backend.
+    `expected_version` is the version the person saw: if the task changed since, the move is
+    a Conflict (of several people acting on the same version, exactly one wins, on every
+    backend). Without it, the move reads the task first, as a person would look at it
+    before acting, and expects the version it read: a move committed in between (by another
+    process or connection) makes it a Conflict. On SQLite the threads of one process take
+    turns from that read on, so a later one decides on the earlier one's result.
     """
     # One connection checkout. The task and the person are read in a statement of their
     # own and the rules decide on what it found, before the writing transaction: its

@@ -177,8 +177,8 @@ def writing(engine: Engine) -> Iterator[Connection]:
 
 @contextmanager
 def connected(engine: Engine) -> Iterator[Connection]:
-    """One pooled connection and no transaction yet: `run_alone` statements, then a
-    writing transaction on the same connection (one checkout for a whole move)."""
+    """One pooled connection and no transaction open yet (for `run_alone` statements, or a
+    transaction of the caller's)."""
     with translated(), engine.connect() as conn:
         yield conn
 
