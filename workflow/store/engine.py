@@ -205,8 +205,7 @@ def driver_transaction(conn: Connection) -> Iterator[None]:
     statements only: what `writing` does at a third of its cost, which is a move's hot
     path. SQLAlchemy's bookkeeping sees no transaction."""
     dbapi: Any = conn.connection.dbapi_connection
-    gate = _GATES.get(conn.dialect)
-    with gate.held() if gate is not None else nullcontext():
+    with writers_turn(conn.engine):
         driver_execute(conn, "BEGIN IMMEDIATE").close()
         try:
             yield

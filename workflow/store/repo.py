@@ -189,18 +189,11 @@ def move_subject_from_rows(
 _CAS_SQL: dict[tuple[str, ...], str] = {}
 
 
-def compare_and_set_returning(
-    conn: Connection, task_id: int, expected_version: int, values: dict[str, Any]
-) -> TaskView | None:
-    """`compare_and_set`, returning the updated task (None: someone changed it first)."""
-    sql, params = compare_and_set_statement(conn, task_id, expected_version, values)
-    return compare_and_set_result(conn, driver_execute(conn, sql, params))
-
-
 def compare_and_set_statement(
     conn: Connection, task_id: int, expected_version: int, values: dict[str, Any]
 ) -> tuple[str, list[Any]]:
-    """The statement of `compare_and_set_returning`, to send with others (`driver_pipeline`)."""
+    """`compare_and_set` as plain SQL returning the updated row (none: someone changed the
+    task first), to run with `driver_execute` or send with other statements."""
     names = ("version", *values)
     sql = _CAS_SQL.get(names)
     if sql is None:
@@ -219,14 +212,16 @@ def compare_and_set_statement(
 
 
 def compare_and_set_result(conn: Connection, cursor: Any) -> TaskView | None:
-    """What `compare_and_set_returning` returns, from the cursor its statement ran on."""
+    """The updated task (None: someone changed it first), from the cursor the
+    `compare_and_set_statement` ran on."""
     rows = cursor.fetchall()
     cursor.close()
     return compare_and_set_from_rows(conn, rows)
 
 
 def compare_and_set_from_rows(conn: Connection, rows: Sequence[Sequence[Any]]) -> TaskView | None:
-    """What `compare_and_set_returning` returns, from its statement's rows."""
+    """The updated task (None: someone changed it first), from the rows of the
+    `compare_and_set_statement`."""
     return _task_from_values(rows[0], conn.dialect) if rows else None
 
 
