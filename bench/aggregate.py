@@ -27,12 +27,12 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from bench.common import agency, judged, result, timed
-from workflow import audit
 from workflow.clock import LOCAL_TZ, FixedClock
 from workflow.definitions.vocabulary import CATEGORIES
+from workflow.domain import audit_chain as audit
 from workflow.services import Context, reports
 from workflow.services import organisations as org_service
-from workflow.store.engine import open_engine, writing
+from workflow.store.engine import open_engine
 
 TARGET = "report for a year of 1,000,000 tasks (1,000,000 audit entries) under 5 s"
 ORG = "SO-BENCH"
@@ -212,7 +212,8 @@ def build(ctx: Context, tasks: int, entries: int) -> dict[str, int]:
     data = Data(tasks)
     now = ctx.clock.now()
     counts: dict[str, int] = {}
-    with writing(ctx.engine) as conn:
+    with ctx.uow.writing() as tx:
+        conn = tx.conn
         for plan in data.plans:
             conn.execute(
                 text(

@@ -16,8 +16,8 @@ from typing import Any
 
 from bench.common import judged, result, timed
 from workflow.clock import LOCAL_TZ, FixedClock
+from workflow.context import Context
 from workflow.definitions.checks import validate
-from workflow.services import Context
 from workflow.services import dossiers as dossier_service
 from workflow.services import plans as plan_service
 from workflow.store.engine import open_engine

@@ -1,7 +1,7 @@
 """The audit log at size: `audit verify` throughput and query latency over N entries.
 
 The log is built as the engine builds it: tasks inserted in bulk, entries appended with
-`workflow.audit.append_many` inside transactions of 10,000 (sub-batches of 500 share a
+the audit recorder's `append` inside transactions of 10,000 (sub-batches of 500 share a
 timestamp), so the chain is real and valid. The entries are task lives (create, start,
 submit, sometimes a return and a resubmission, verify, mostly a close) interleaved across a
 pool of open tasks, by ~1,000 people of 20 agencies, spread over the year 2024.
@@ -19,13 +19,13 @@ from typing import Any
 from sqlalchemy import insert
 
 from bench.common import agency, judged, median, percentile, result
-from workflow import audit
 from workflow.clock import LOCAL_TZ, SystemClock
+from workflow.domain import audit_chain as audit
+from workflow.domain.filters import AuditFilter
 from workflow.services import Context
 from workflow.services import audit_log as audit_service
 from workflow.services import organisations as org_service
-from workflow.store import repo
-from workflow.store.engine import open_engine, writing
+from workflow.store.engine import open_engine
 from workflow.store.tables import plans
 
 VERIFY_TARGET_RATE = 200_000
@@ -146,8 +146,8 @@ def build(ctx: Context, entries: int, seed: int = 8) -> Built:
     for org in orgs:
         org_service.upsert_organisation(ctx, agency(org.code, units=UNITS, staff_per_unit=STAFF))
     now = ctx.clock.now()
-    with writing(ctx.engine) as conn:
-        conn.execute(
+    with ctx.uow.writing() as tx:
+        tx.conn.execute(
             insert(plans),
             [
                 {"id": o.plan, "organisation": o.code, "title": "Kế hoạch", "current_version": 1}
@@ -184,8 +184,8 @@ def build(ctx: Context, entries: int, seed: int = 8) -> Built:
             }
             for i in range(start, min(task_count, start + 10_000))
         ]
-        with writing(ctx.engine) as conn:
-            task_ids += repo.insert_tasks(conn, rows)
+        with ctx.uow.writing() as tx:
+            task_ids += tx.tasks.insert(rows)
     unit_of = dict(zip(task_ids, units, strict=True))
     org_of = dict(zip(task_ids, owners, strict=True))
 
@@ -208,13 +208,15 @@ def build(ctx: Context, entries: int, seed: int = 8) -> Built:
     batches = -(-entries // BATCH)
     done = 0
     while done < entries:
-        with writing(ctx.engine) as conn:
+        with ctx.uow.writing() as tx:
             for _ in range(TRANSACTION // BATCH):
                 if done >= entries:
                     break
                 size = min(BATCH, entries - done)
                 at = YEAR_START + YEAR * (done // BATCH) / batches
-                audit.append_many(conn, [next(records) for _ in range(size)], at)
+                # Each batch at its own time of the year: the recorder itself, not `tx.record`
+                # (whose entries all carry the transaction's time).
+                tx.backend.recorder.append(tx.conn, [next(records) for _ in range(size)], at)
                 done += size
     actors = sorted({p for o in orgs for people in o.staff.values() for p in people})
     actors += sorted({p for o in orgs for p in o.office})
@@ -261,14 +263,14 @@ def bench(url: str, entries: int, quick: bool, queries: int = 200) -> dict[str, 
 def _queries(ctx: Context, built: Built, count: int) -> dict[str, Any]:
     rng = random.Random(81)
 
-    def history() -> audit.AuditFilter:
-        return audit.AuditFilter(task_id=rng.choice(built.task_ids[: built.entries // 6]))
+    def history() -> AuditFilter:
+        return AuditFilter(task_id=rng.choice(built.task_ids[: built.entries // 6]))
 
-    def month() -> audit.AuditFilter:
+    def month() -> AuditFilter:
         m = rng.randint(1, 12)
         since = dt.datetime(2024, m, 1, tzinfo=LOCAL_TZ)
         until = dt.datetime(2024 + m // 12, m % 12 + 1, 1, tzinfo=LOCAL_TZ)
-        return audit.AuditFilter(actor=rng.choice(built.actors), since=since, until=until)
+        return AuditFilter(actor=rng.choice(built.actors), since=since, until=until)
 
     figures: dict[str, Any] = {"entries": built.entries, "queries_each": count}
     for name, make in (("task_history", history), ("actor_month", month)):

@@ -54,8 +54,9 @@ NOTES = [
     "the moves), because the "
     "machine's speed drifts.",
     "- **Moves**: the engine is `workflow.services.tasks.move` on its default path, as the CLI "
-    "runs it: the task and the person read in one statement, the rules decided on what it "
-    "found, then the writing transaction, and its log line rendered. On SQLite that "
+    "runs it (`make_move` in `ctx.uow.moving()`): the task and the person read in one "
+    "statement, the lifecycle machine's guards decided on what it found, then the writing "
+    "transaction with its typed event, and its log line rendered. On SQLite that "
     "transaction is the compare-and-set returning the new row and the audit append (head "
     "read, entry hashed in Python) under the database lock; on PostgreSQL it is one "
     "statement, the compare-and-set and `planflow_append` (the chain's lock, the head, the "
@@ -69,8 +70,8 @@ NOTES = [
     "an fsync is cheap the engine's own CPU time dominates and the ratio falls; where it is "
     "dear both wait for the disk and the ratio nears 1.",
     "- **audit verify** is `services.audit_log.verify` (what `planflow audit verify` runs) "
-    "over a log built the engine's way (`audit.append_many`, 10,000 entries a transaction): "
-    "task lives by ~1,000 people of 20 agencies over 2024. Queries go through "
+    "over a log built the engine's way (the audit recorder's `append`, 10,000 entries a "
+    "transaction): task lives by ~1,000 people of 20 agencies over 2024. Queries go through "
     "`services.audit_log.query`, connection checkout included.",
     "- **Memory** is what `services.tasks.list_tasks` keeps alive for its TaskView list "
     "(tracemalloc), and what the rules' TaskFacts add; `machines` counts the "

@@ -16,14 +16,16 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from bench.common import result, timed
-from workflow import audit
 from workflow.clock import LOCAL_TZ, FixedClock
 from workflow.definitions.models import OrganisationSpec
 from workflow.domain import sampling
+from workflow.domain.events import TaskMoved
+from workflow.domain.lifecycle import Move
 from workflow.services import Context
+from workflow.services import inspection_draws as draws
 from workflow.services import inspections as service
 from workflow.services import organisations as org_service
-from workflow.store.engine import open_engine, reading, writing
+from workflow.store.engine import open_engine
 from workflow.store.tables import tasks
 
 ORG = "SO-INSPECT"
@@ -76,29 +78,28 @@ def _populate(ctx: Context, units: int, task_count: int) -> None:
                     "returned_count": 0, "created_at": now, "updated_at": now,
                 }
             )  # fmt: skip
-        with writing(ctx.engine) as conn:
-            conn.execute(insert(tasks), rows)
-    with writing(ctx.engine) as conn:
-        ids = [
-            int(i)
-            for i in conn.execute(select(tasks.c.id).where(tasks.c.organisation == ORG)).scalars()
-        ]
-        audit.append_many(
-            conn,
-            [
-                audit.Record(
+        with ctx.uow.writing() as tx:
+            tx.conn.execute(insert(tasks), rows)  # setup: no ids needed, no RETURNING
+    # One task in forty had a submission returned a month ago: entries of that time.
+    ctx.clock = FixedClock(NOW - dt.timedelta(days=30))
+    with ctx.uow.writing() as tx:
+        ids = tx.conn.execute(select(tasks.c.id).where(tasks.c.organisation == ORG)).scalars()
+        returned = list(ids)[::40]
+        tx.record(
+            *(
+                TaskMoved(
                     actor="so-inspect.office",
-                    action="return",
-                    subject=f"task:{t}",
                     role="office",
                     organisation=ORG,
-                    task_id=t,
-                    data={"note": "Bổ sung số liệu"},
+                    task_id=task_id,
+                    move=Move.RETURN,
+                    version=1,
+                    note="Bổ sung số liệu",
                 )
-                for t in ids[::40]
-            ],
-            now - dt.timedelta(days=30),
+                for task_id in returned
+            )
         )
+    ctx.clock = FixedClock(NOW)
 
 
 def bench(url: str, units: int, task_count: int) -> dict[str, Any]:
@@ -113,8 +114,8 @@ def bench(url: str, units: int, task_count: int) -> dict[str, Any]:
         period = sampling.parse_period("2025")
 
         def read_signals() -> list[sampling.UnitSignals]:
-            with reading(engine) as conn:
-                return service.signals(conn, spec, period, NOW)
+            with ctx.uow.reading() as r:
+                return draws.signals(r, spec, period, NOW)
 
         population, signals_s = timed(read_signals)
         selection, select_s = timed(lambda: sampling.select(population, "2025", 0.3, 7))

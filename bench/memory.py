@@ -19,13 +19,13 @@ from transitions import Machine
 from bench.common import agency, judged, result
 from workflow.clock import SystemClock
 from workflow.domain import lifecycle
+from workflow.domain.filters import TaskFilter
 from workflow.domain.lifecycle import Move, MoveRequest
 from workflow.domain.roles import Actor, Role
 from workflow.services import Context
 from workflow.services import organisations as org_service
 from workflow.services import tasks as svc
-from workflow.store import repo
-from workflow.store.engine import open_engine, writing
+from workflow.store.engine import open_engine
 
 ORG = "SO-MEM"
 UNITS = 8
@@ -69,10 +69,10 @@ def bench(url: str, count: int, quick: bool) -> dict[str, Any]:
                 }
                 for i in range(start, min(count, start + 10_000))
             ]
-            with writing(engine) as conn:
-                repo.insert_tasks(conn, rows)
-        where = repo.TaskFilter(organisation=ORG)
-        svc.list_tasks(ctx, repo.TaskFilter(organisation=ORG, limit=10))  # warm the caches
+            with ctx.uow.writing() as tx:
+                tx.tasks.insert(rows)
+        where = TaskFilter(organisation=ORG)
+        svc.list_tasks(ctx, TaskFilter(organisation=ORG, limit=10))  # warm the caches
 
         started = time.perf_counter()
         views = svc.list_tasks(ctx, where)

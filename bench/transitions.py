@@ -22,8 +22,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from bench.common import agency, judged, result
-from workflow import audit
 from workflow.clock import SystemClock
+from workflow.domain import audit_chain as audit
 from workflow.domain.lifecycle import Move
 from workflow.services import Context
 from workflow.services import audit_log as audit_service
@@ -286,8 +286,8 @@ def bench(url: str, writers: int, moves: int, quick: bool) -> dict[str, Any]:
         floor = Floor(engine)
 
         def run_floor(planned: list[list[PlannedMove]]) -> float:
-            with engine.connect() as conn:
-                head = audit._head(conn)
+            with ctx.uow.reading() as r:
+                head = r.backend.recorder.head(r.conn)
             rows = floor.rows(planned, head, dt.datetime.now(dt.UTC))
             return run_threads([floor.worker(r) for r in rows])
 

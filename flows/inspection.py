@@ -24,7 +24,7 @@ from workflow.clock import LOCAL_TZ
 from workflow.domain.inspection import current_period
 from workflow.services import inspection_records as records
 from workflow.services import inspections as service
-from workflow.services import plans
+from workflow.services.organisations import known_organisations
 
 BATCH_SIZE = 50  # conclusions render two documents each: small batches keep a transaction short
 
@@ -64,7 +64,7 @@ def conclude_batch(
 def period_now(db_url: str, organisation: str, now: dt.datetime | None) -> str:
     """The period a scheduled run draws for: the one today falls in, of the file's kind."""
     ctx = context(db_url, now, service.ACTOR)
-    spec = plans.known_organisations(ctx).get(organisation)
+    spec = known_organisations(ctx).get(organisation)
     every = spec.inspection.every if spec is not None and spec.inspection else "year"
     return current_period(ctx.clock.now().astimezone(LOCAL_TZ).date(), every)
 

@@ -8,7 +8,7 @@ import threading
 from sqlalchemy import Engine
 
 from workflow.clock import Clock, FixedClock, SystemClock, today_local
-from workflow.services import Context
+from workflow.context import Context
 from workflow.services.calendar import calendar_for
 from workflow.store.engine import open_engine
 

@@ -27,19 +27,12 @@ from prefect.schedules import Cron
 from prefect.server.schemas.schedules import CronSchedule
 from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 from prefect.types.entrypoint import EntrypointType
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from workflow.domain.flow_schedules import FlowName, ScheduledFlow
-from workflow.errors import PlanflowError
+from workflow.errors import ServiceUnavailable
 
 SERVER_START_SECONDS = 120  # a cold start migrates Prefect's database: ~8 s here, more on a VM
-
-
-class PrefectUnavailable(PlanflowError):
-    """No Prefect server could be reached or started (the database's exit code: a service
-    planflow needs is not there)."""
-
-    exit_code = 7
 
 
 def flow_of(name: FlowName) -> Flow[..., Any]:
@@ -63,8 +56,16 @@ def public_url(db_url: str) -> str:
     environment (`PGPASSWORD`, set by `keep_password`, or `~/.pgpass`), which flow runs
     inherit."""
     url = make_url(db_url)
-    # NamedTuple's _replace: URL.set() ignores None, it cannot remove a password
-    return url._replace(password=None).render_as_string(hide_password=False)
+    # Made anew without it: `URL.set()` ignores a None, it cannot remove a password.
+    bare = URL.create(
+        url.drivername,
+        username=url.username,
+        host=url.host,
+        port=url.port,
+        database=url.database,
+        query=url.query,
+    )
+    return bare.render_as_string(hide_password=False)
 
 
 def keep_password(db_url: str) -> None:
@@ -147,7 +148,7 @@ def prefect_api(log_dir: Path) -> Iterator[str]:
     configured = configured_api()
     if configured:
         if not _reachable(configured):
-            raise PrefectUnavailable(
+            raise ServiceUnavailable(
                 f"the Prefect API at PREFECT_API_URL={configured} cannot be reached; "
                 "is `prefect server start` running there?"
             )
@@ -184,7 +185,7 @@ def prefect_api(log_dir: Path) -> Iterator[str]:
         deadline = time.monotonic() + SERVER_START_SECONDS
         while not _healthy(url):
             if server.poll() is not None or time.monotonic() > deadline:
-                raise PrefectUnavailable(
+                raise ServiceUnavailable(
                     f"the local Prefect server did not start on {url} (see {log_path}); "
                     "start one with `prefect server start` and set PREFECT_API_URL"
                 )

@@ -44,3 +44,9 @@ class FixedClock:
 def today_local(clock: Clock) -> dt.date:
     """The calendar date in Vietnam: due dates and overdue checks are local dates."""
     return clock.now().astimezone(LOCAL_TZ).date()
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """A stored instant, aware: SQLite hands back naive datetimes for timezone-aware
+    columns, and planflow only ever stores UTC."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value

@@ -16,20 +16,20 @@ from typing import Any
 
 from workflow import demo_inspections as inspections
 from workflow.clock import LOCAL_TZ, FixedClock
+from workflow.context import Context
 from workflow.definitions.checks import validate
 from workflow.definitions.models import OrganisationSpec, PersonSpec
 from workflow.domain.calendar import WorkingCalendar
+from workflow.domain.filters import TaskFilter
 from workflow.domain.lifecycle import Move, State
 from workflow.domain.roles import Role
 from workflow.domain.tasks import TaskView
 from workflow.errors import InvalidInput, PlanflowError
-from workflow.services import Context
 from workflow.services import audit_log as audit_service
 from workflow.services import dossiers as dossier_service
 from workflow.services import plans as plan_service
 from workflow.services import tasks as task_service
 from workflow.store import schema
-from workflow.store.repo import TaskFilter
 
 QUARTER_START = dt.datetime(2024, 4, 1, 8, 0, tzinfo=LOCAL_TZ)
 QUARTER_DAYS = 91

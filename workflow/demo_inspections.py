@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from workflow.definitions.models import OrganisationSpec
+from workflow.domain.filters import TaskFilter
 from workflow.domain.inspection import current_period
 from workflow.domain.lifecycle import Move, State
 from workflow.domain.roles import Role
@@ -21,7 +22,6 @@ from workflow.errors import PlanflowError
 from workflow.services import Context
 from workflow.services import inspection_records as records
 from workflow.services import tasks as task_service
-from workflow.store.repo import TaskFilter
 
 FINDING_NOTES = {
     True: ["Thực hiện đúng kế hoạch, đúng thời hạn", "Có văn bản, số liệu minh chứng đầy đủ"],

@@ -7,6 +7,9 @@ failed; 7 the database cannot be reached or opened.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 
 class PlanflowError(Exception):
     """Base of every error meant for a user: one clear line, one exit code."""
@@ -40,3 +43,44 @@ class AuditVerificationFailed(PlanflowError):
 
 class StoreUnavailable(PlanflowError):
     exit_code = 7
+
+
+class ServiceUnavailable(PlanflowError):
+    """A service planflow needs besides the database is not there (the Prefect server)."""
+
+    exit_code = 7
+
+
+class ManyProblems(InvalidInput):
+    """Bad input with several problems, each reported on its own line (to stderr, or in the
+    JSON) before the one closing line this error's message is."""
+
+    def __init__(self, problems: Sequence[Any], summary: str) -> None:
+        super().__init__(summary)
+        self.problems = list(problems)
+
+
+class ImportProblems(ManyProblems):
+    """Rows of an imported file that cannot be taken: nothing of the file is stored."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(problems, f"{len(problems)} bad row(s); nothing was imported")
+
+
+class DefinitionProblems(ManyProblems):
+    """Definition files with problems (`file:line:column: message` each): nothing loaded."""
+
+    def __init__(self, problems: Sequence[Any]) -> None:
+        plural = "s" if len(problems) != 1 else ""
+        super().__init__(
+            problems, f"{len(problems)} problem{plural} in the definitions; nothing was loaded"
+        )
+
+
+class RecordInvalid(InvalidInput):
+    """An inspection record that cannot be accepted: every problem, each with where it is
+    in the record (`workflow.domain.inspection` words the places)."""
+
+    def __init__(self, problems: Sequence[tuple[Any, str]], message: str) -> None:
+        super().__init__(message)
+        self.problems = list(problems)

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.models import TyperInfo
 
 from tests.e2e.conftest import Cli
-from workflow.cli import calendar_cmd
-from workflow.cli import main as cli_main
 
 ORGANISATION = """\
 kind: organisation
@@ -25,19 +21,6 @@ calendar:
   days_off: [{date: 2025-08-22, reason: Ngày truyền thống của tỉnh}]
   working_days: [{date: 2025-08-23, reason: Làm bù ngày 22/8}]
 """
-
-
-@pytest.fixture(autouse=True)
-def calendar_registered(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """`planflow calendar` as main.py registers it (added here until it does)."""
-    groups = cli_main.app.registered_groups
-    if not any(g.typer_instance is calendar_cmd.app for g in groups):
-        monkeypatch.setattr(
-            cli_main.app,
-            "registered_groups",
-            [*groups, TyperInfo(calendar_cmd.app, name="calendar")],
-        )
-    yield
 
 
 def test_due_as_json(cli: Cli) -> None:

@@ -119,13 +119,18 @@ def test_tampering_is_named_by_audit_verify(cli: Cli, db_url: str) -> None:
     engine.dispose()
     result = cli("audit", "verify", "--format", "json")
     report = json.loads(result.out)
-    assert result.code == 6
+    assert result.code == 6 and result.err == ""  # the report says it all
     assert (report["ok"], report["first_bad_seq"], report["checked"]) == (False, 7, 6)
     assert "entry 7 was altered" in report["problem"]
     table = cli("audit", "verify")
-    assert table.code == 6 and "BROKEN at entry 7" in table.out
+    assert table.code == 6 and "BROKEN at entry 7" in table.out and table.err == ""
     assert cli("audit", "verify", "--anchor", anchor).code == 6
     assert cli("audit", "verify", "--anchor", "nonsense").code == 2
+    head = cli("audit", "anchor")
+    assert (head.code, head.err) == (6, "")
+    assert head.out.startswith("audit log BROKEN: ") and head.out.endswith("; no anchor printed\n")
+    head = cli("audit", "anchor", "--format", "json")
+    assert (head.code, head.err, json.loads(head.out)["ok"]) == (6, "", False)
 
 
 def test_listings_speak_table_json_and_csv(cli: Cli) -> None:
@@ -163,6 +168,15 @@ def test_bad_definitions_are_refused_with_positions_and_nothing_loads(
     assert "nothing was loaded" in result.err
     assert json.loads(cli("plans", "list", "--format", "json").out) == []
     assert cli("plans", "validate", str(DEFINITIONS)).code == 0
+    # For machines: the problems as a list on stdout; on stderr as for people.
+    result = cli("plans", "validate", str(bad), "--format", "json")
+    [problem] = json.loads(result.out)
+    assert result.code == 2 and set(problem) == {"file", "line", "column", "message"}
+    where = f"{problem['file']}:{problem['line']}:{problem['column']}: {problem['message']}"
+    assert result.err.splitlines() == [
+        where,
+        "planflow: error: 1 problem in the definitions; nothing was loaded",
+    ]
 
 
 def test_log_json_has_one_event_per_transition(cli: Cli) -> None:

@@ -18,7 +18,7 @@ from workflow.definitions.checks import validate
 from workflow.services import Context
 from workflow.services import audit_log as audit_service
 from workflow.services import plans as plan_service
-from workflow.store.engine import open_engine, reading
+from workflow.store.engine import open_engine
 from workflow.store.tables import audit_log, report_snapshots
 
 DEFINITIONS = ROOT / "definitions"
@@ -26,9 +26,9 @@ DEFINITIONS = ROOT / "definitions"
 
 def counts(ctx: Context) -> tuple[int, int]:
     """(snapshots, report.snapshot entries)."""
-    with reading(ctx.engine) as conn:
-        snapshots = conn.execute(select(func.count()).select_from(report_snapshots)).scalar_one()
-        entries = conn.execute(
+    with ctx.uow.reading() as r:
+        snapshots = r.conn.execute(select(func.count()).select_from(report_snapshots)).scalar_one()
+        entries = r.conn.execute(
             select(func.count())
             .select_from(audit_log)
             .where(audit_log.c.action == "report.snapshot")

@@ -15,15 +15,16 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
-from tests.e2e.test_faults_crash import ROOT, consistent, wait_for
+from tests.e2e.conftest import ROOT
+from tests.e2e.test_faults_crash import consistent, wait_for
 from workflow.clock import LOCAL_TZ, FixedClock
 from workflow.definitions.checks import validate
 from workflow.services import Context
 from workflow.services import dossiers as dossier_service
 from workflow.services import plans as plan_service
-from workflow.store.engine import open_engine, reading
+from workflow.store.engine import open_engine
 from workflow.store.tables import audit_log, dossiers, notices
 
 DEFINITIONS = Path(__file__).resolve().parents[2] / "definitions"
@@ -67,8 +68,11 @@ def kill_group(proc: subprocess.Popen[str]) -> None:
 
 def letters(ctx: Context) -> tuple[int, int, int]:
     """(apology notices, dossiers extended, dossier.apology entries)."""
-    with reading(ctx.engine) as conn:
-        count = lambda stmt: int(conn.execute(stmt).scalar_one())  # noqa: E731
+    with ctx.engine.connect() as conn:
+
+        def count(stmt: Select[tuple[int]]) -> int:
+            return int(conn.execute(stmt).scalar_one())
+
         return (
             count(select(func.count()).select_from(notices).where(notices.c.kind == "apology")),
             count(

@@ -31,13 +31,12 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 
 from tests.e2e.conftest import ROOT
-from workflow import audit
 from workflow.cli.main import run
 from workflow.definitions.models import OrganisationSpec
+from workflow.domain.audit_chain import Verification
 from workflow.services import Context
 from workflow.services import audit_log as audit_service
 from workflow.services import tasks as svc
-from workflow.store.engine import reading
 from workflow.store.tables import audit_log, organisations, plans, tasks
 
 P = "so-test."
@@ -147,7 +146,7 @@ def killed_inside(engine: Engine, proc: subprocess.Popen[str], mark: Path, resum
     return out
 
 
-def consistent(ctx: Context) -> audit.Verification:
+def consistent(ctx: Context) -> Verification:
     """Every state has its entry, every entry its state change, and the chain is whole."""
     report = audit_service.replay(ctx)
     assert report.ok, report.as_json()
@@ -157,7 +156,8 @@ def consistent(ctx: Context) -> audit.Verification:
 
 
 def actions_by_task(ctx: Context) -> dict[int, list[str]]:
-    with reading(ctx.engine) as conn:
+    with ctx.uow.reading() as r:
+        conn = r.conn
         out: dict[int, list[str]] = {}
         for row in conn.execute(
             select(audit_log.c.task_id, audit_log.c.action)
@@ -329,7 +329,8 @@ people:
 
 
 def counts(ctx: Context) -> dict[str, Any]:
-    with reading(ctx.engine) as conn:
+    with ctx.uow.reading() as r:
+        conn = r.conn
 
         def n(table: Any) -> int:
             return int(conn.execute(select(func.count()).select_from(table)).scalar_one())

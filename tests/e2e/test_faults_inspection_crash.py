@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -22,7 +23,7 @@ from workflow.services import inspection_records as records
 from workflow.services import inspections as service
 from workflow.services import plans as plan_service
 from workflow.services import tasks as task_service
-from workflow.store.engine import open_engine, reading
+from workflow.store.engine import open_engine
 from workflow.store.tables import audit_log, inspections, notices, tasks
 
 ORG, INSPECTOR, OFFICE = "LSN-SKHDT", "lsn.ttr.lang-thi-mai", "lsn.vp.luong-thi-thu"
@@ -30,8 +31,11 @@ ORG, INSPECTOR, OFFICE = "LSN-SKHDT", "lsn.ttr.lang-thi-mai", "lsn.vp.luong-thi-
 
 def counts(ctx: Context) -> tuple[int, int, int, int, int]:
     """(draws, inspection tasks, draw entries, conclusion notices, fix tasks)."""
-    with reading(ctx.engine) as conn:
-        count = lambda stmt: int(conn.execute(stmt).scalar_one())  # noqa: E731
+    with ctx.uow.reading() as r:
+
+        def count(stmt: Any) -> int:
+            return int(r.conn.execute(stmt).scalar_one())
+
         return (
             count(select(func.count()).select_from(inspections)),
             count(select(func.count()).select_from(tasks).where(tasks.c.kind == "inspection")),
@@ -59,8 +63,9 @@ def test_an_inspection_run_killed_mid_draw_and_mid_conclusion_is_finished_once(
         "--format", "json",
     ]  # fmt: skip
 
-    # Killed at the draw's own audit entry (after the tasks' entries), before the commit.
-    proc, mark = spawn(tmp_path, *command, pause="INSERT INTO AUDIT_LOG")
+    # Killed once the draw's audit entries are written (its tasks' entries, then its own:
+    # one statement, after every row of the draw), before the commit.
+    proc, mark = spawn(tmp_path, *command, pause="INSERT INTO AUDIT_LOG", pause_after=1)
     wait_for(mark, proc, timeout=180)
     kill_group(proc)
     consistent(ctx)

@@ -11,9 +11,10 @@ from sqlalchemy import update
 
 from tests.e2e.conftest import DEFINITIONS, Cli
 from tests.integration.test_faults_tampering import owner, rehash_from
-from workflow import audit
+from tests.support import log
+from workflow.domain.audit_chain import canonical_json
 from workflow.services import Context
-from workflow.store.engine import open_engine, reading
+from workflow.store.engine import open_engine
 from workflow.store.tables import audit_log
 
 ORG = "QNA-BQLKKT"
@@ -114,15 +115,14 @@ def test_explain_exits_6_on_a_doctored_draw(prefect_server: None, loaded: Cli, d
     drawn = inspect(loaded, "--as", INSPECTOR, "--seed", "9")
     engine = open_engine(db_url)
     ctx = Context(engine)
-    with reading(engine) as conn:
-        [entry] = audit.query(conn, audit.AuditFilter(action="inspection.draw"))
+    [entry] = log.entries(ctx, action="inspection.draw")
     data = dict(entry["data"])
     data["record"] = dict(data["record"], seed=10)  # same result claimed from another seed
     with owner(ctx) as conn:
         conn.execute(
             update(audit_log)
             .where(audit_log.c.seq == entry["seq"])
-            .values(data=audit.canonical_json(data))
+            .values(data=canonical_json(data))
         )
         rehash_from(conn, entry["seq"])
     engine.dispose()

@@ -31,14 +31,14 @@ from sqlalchemy import func, select, text
 
 from tests.conftest import PostgresServer
 from tests.e2e.conftest import DEFINITIONS
-from workflow import audit
 from workflow.clock import LOCAL_TZ, FixedClock
 from workflow.definitions.checks import validate
 from workflow.services import Context
 from workflow.services import audit_log as audit_service
 from workflow.services import dossiers as dossier_service
 from workflow.services import plans as plan_service
-from workflow.store.engine import open_engine, reading
+from workflow.store.backend import Mutex
+from workflow.store.engine import backend_for, open_engine
 from workflow.store.tables import audit_log, inspections, notices, report_snapshots, tasks
 
 LSN, QNA = "LSN-SKHDT", "QNA-BQLKKT"
@@ -193,8 +193,8 @@ def loaded(db_url: str, when: str) -> Context:
 
 
 def count(ctx: Context, stmt: Any) -> int:
-    with reading(ctx.engine) as conn:
-        return int(conn.execute(stmt).scalar_one())
+    with ctx.uow.reading() as r:
+        return int(r.conn.execute(stmt).scalar_one())
 
 
 def draws(ctx: Context, org: str) -> int:
@@ -257,8 +257,8 @@ def test_serve_registers_the_deployments_and_its_runs_do_the_work(
         ctx, select(func.count()).select_from(notices).where(notices.c.kind == "apology")
     )
     assert letters == 1 and list((tmp_path / "out" / "letters" / LSN).glob("*.html"))
-    with reading(ctx.engine) as conn:
-        [(period, rule)] = conn.execute(
+    with ctx.uow.reading() as r:
+        [(period, rule)] = r.conn.execute(
             select(report_snapshots.c.period, report_snapshots.c.window_rule)
         ).all()
     assert (period, rule) == ("2024Q2", "reporting")
@@ -277,7 +277,7 @@ def plan_service_draws(ctx: Context, org: str) -> list[dict[str, Any]]:
     return inspection_service.list_draws(ctx, org)
 
 
-def waiting_on_the_chain_lock(admin: Any, database: str) -> int:
+def waiting_on_the_draws_lock(admin: Any, database: str) -> int:
     with admin.connect() as conn:
         return int(
             conn.execute(
@@ -294,8 +294,9 @@ def test_two_hosts_serving_one_inspection_at_the_same_moment_make_one_draw(
     prefect_server: None, postgres: PostgresServer, tmp_path: Path, serving: list[Served]
 ) -> None:
     """Two `serve` processes (two hosts), one Prefect server, one PostgreSQL database. Each
-    may run one flow at a time (`--limit 1`); the test holds the audit chain's lock while two
-    runs of the same inspection start, so both are running, one on each host, when the lock
+    may run one flow at a time (`--limit 1`); the test holds the draws' lock
+    (`Mutex.INSPECTION_DRAWS`, what a draw takes first) while two runs of the same inspection
+    start, so both are running, one on each host, when the lock
     is released: exactly one draw comes out, and the other run returns it."""
     database = postgres.fresh_database()
     url = postgres.url_for(database)
@@ -313,10 +314,10 @@ def test_two_hosts_serving_one_inspection_at_the_same_moment_make_one_draw(
         engine = open_engine(url)
         with engine.connect() as holder:
             held = holder.begin()
-            audit.lock_chain(holder)
+            backend_for(engine).serialise(holder, Mutex.INSPECTION_DRAWS)
             runs = [trigger(f"inspection/{LSN}", now=local("2024-05-06T07:30")) for _ in hosts]
             deadline = time.monotonic() + 90
-            while waiting_on_the_chain_lock(postgres.admin, database) < 2:
+            while waiting_on_the_draws_lock(postgres.admin, database) < 2:
                 assert time.monotonic() < deadline, "the two runs never both reached the draw"
                 time.sleep(0.2)
             held.rollback()

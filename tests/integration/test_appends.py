@@ -19,13 +19,15 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from tests.conftest import small_agency
-from workflow import audit
+from tests.support import log
+from workflow.domain import audit_chain as audit
+from workflow.domain.filters import AuditFilter
 from workflow.domain.lifecycle import Move, State
 from workflow.errors import StoreUnavailable
 from workflow.services import Context, organisations
 from workflow.services import tasks as svc
 from workflow.store import schema
-from workflow.store.engine import connected, open_engine, reading
+from workflow.store.engine import open_engine
 
 P = "so-test."
 
@@ -87,12 +89,12 @@ def test_an_entry_appended_with_its_change_is_the_entry_verify_rebuilds(
     ctx: Context, task: int, record: audit.Record
 ) -> None:
     at = dt.datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=dt.UTC)
-    with connected(ctx.engine) as conn:
-        changed, seq = audit.commit_with_entry(conn, touch(task), record, at)
+    with ctx.uow.moving() as tx:
+        changed, seq = tx.backend.recorder.move(tx.conn, touch(task), record, at)
     assert changed and seq is not None
-    with reading(ctx.engine) as conn:
-        [stored] = audit.query(conn, audit.AuditFilter(after_seq=seq - 1, limit=1))
-        assert audit.verify(audit.iter_raw(conn)).ok
+    with ctx.engine.connect() as conn:
+        [stored] = log.query_on(conn, AuditFilter(after_seq=seq - 1, limit=1))
+        assert log.verify_on(conn).ok
     raw = {**stored, "data": audit.data_json(record.data)}
     assert stored["seq"] == seq
     assert raw["hash"] == audit.entry_hash(raw)
@@ -110,10 +112,10 @@ def test_a_change_that_changed_nothing_appends_nothing(ctx: Context, task: int) 
         "UPDATE tasks SET version = version + 1 WHERE tasks.id = ? RETURNING tasks.id",
         (-1,),
     )
-    with connected(ctx.engine) as conn:
-        assert audit.commit_with_entry(conn, nothing, record, ctx.clock.now()) == ([], None)
-    with reading(ctx.engine) as conn:
-        assert audit.query(conn, audit.AuditFilter(action="start")) == []
+    with ctx.uow.moving() as tx:
+        assert tx.backend.recorder.move(tx.conn, nothing, record, ctx.clock.now()) == ([], None)
+    with ctx.engine.connect() as conn:
+        assert log.query_on(conn, AuditFilter(action="start")) == []
         assert svc.get_task(ctx, task).version == 1
 
 
@@ -164,5 +166,5 @@ def test_a_database_that_runs_repeatable_read_by_default_refuses_moves(pg: Conte
     with pytest.raises(StoreUnavailable, match=r"need READ COMMITTED.*runs REPEATABLE READ"):
         svc.move(pg, task_id, Move.START, P + "lan")
     assert svc.get_task(pg, task_id).state is State.ASSIGNED
-    with reading(pg.engine) as conn:
-        assert audit.verify(audit.iter_raw(conn)).ok
+    with pg.engine.connect() as conn:
+        assert log.verify_on(conn).ok

@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import Connection, text
 
 from tests.integration.test_faults_tampering import owner
-from workflow import audit
+from tests.support import log
+from workflow.domain import audit_chain as audit
 from workflow.services import Context
 from workflow.services import audit_log as audit_service
-from workflow.store.engine import reading, writing
 
 ENTRIES = 42  # with 3 processes: spans 1-14, 15-28, 29-42
 AT = dt.datetime(2024, 5, 3, 2, tzinfo=dt.UTC)
@@ -40,8 +40,8 @@ def logged(ctx: Context) -> Context:
         )
         for i in range(ENTRIES)
     ]
-    with writing(ctx.engine) as conn:
-        audit.append_many(conn, records, AT)
+    with ctx.uow.writing() as tx:
+        tx.backend.recorder.append(tx.conn, records, AT)
     return ctx
 
 
@@ -54,13 +54,13 @@ def answers(ctx: Context, anchor: tuple[int, str] | None = None) -> list[audit.V
 def small_batches(ctx: Context, anchor: tuple[int, str] | None) -> list[audit.Verification]:
     """The same checks reading 4 seqs at a time (one pass; three spans): batches that end
     inside a span, and gaps wider than a batch."""
-    with reading(ctx.engine) as conn:
-        one = audit.verify(audit.iter_raw(conn, batch=4), anchor)
+    with ctx.engine.connect() as conn:
+        one = audit.verify(log.recorder_on(conn).scan(conn, 1, None, batch=4), anchor)
         head = int(conn.execute(text("SELECT max(seq) FROM audit_log")).scalar_one())
         bounds = [1 + head * i // 3 for i in range(3)]
         his: list[int | None] = [*bounds[1:], None]
         spans = [
-            audit.verify_stored_span(conn, lo, hi, anchor, batch=4)
+            log.recorder_on(conn).verify_span(conn, lo, hi, anchor, batch=4)
             for lo, hi in zip(bounds, his, strict=True)
         ]
     return [one, audit.finish(spans, anchor)]
@@ -106,7 +106,7 @@ def _rewrite(seq: int) -> Callable[[Connection], None]:
     """Entry `seq` edited and given its new, valid hash: the next entry no longer links."""
 
     def rewrite(conn: Connection) -> None:
-        [row] = [r for r in audit.iter_raw(conn) if r["seq"] == seq]
+        [row] = [r for r in log.entries_on(conn) if r["seq"] == seq]
         forged = dict(row, actor="so-test.mai")
         conn.execute(
             text("UPDATE audit_log SET actor = 'so-test.mai', hash = :h WHERE seq = :s"),

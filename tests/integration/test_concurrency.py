@@ -8,13 +8,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
-from workflow import audit
+from tests.support import log
 from workflow.definitions.models import OrganisationSpec
+from workflow.domain.filters import AuditFilter
 from workflow.domain.lifecycle import Move, State
 from workflow.errors import Conflict, PlanflowError
 from workflow.services import Context
 from workflow.services import tasks as svc
-from workflow.store.engine import reading
 from workflow.store.tables import audit_log
 
 P = "so-test."
@@ -40,10 +40,10 @@ def test_same_task_same_moment_exactly_one_wins(ctx: Context, agency: Organisati
     assert outcomes == {"won": 1, "conflict": WORKERS - 1}
     task = svc.get_task(ctx, task_id)
     assert (task.state, task.version) == (State.IN_PROGRESS, 2)
-    with reading(ctx.engine) as conn:
-        starts = audit.query(conn, audit.AuditFilter(task_id=task_id, action="start"))
+    with ctx.engine.connect() as conn:
+        starts = log.query_on(conn, AuditFilter(task_id=task_id, action="start"))
         assert len(starts) == 1  # nothing of the losers was written
-        assert audit.verify(audit.iter_raw(conn)).ok
+        assert log.verify_on(conn).ok
 
 
 def test_without_a_version_late_comers_are_refused_and_nothing_is_written(
@@ -64,8 +64,8 @@ def test_without_a_version_late_comers_are_refused_and_nothing_is_written(
         codes = Counter(pool.map(act, range(WORKERS)))
     assert codes[0] == 1
     assert set(codes) <= {0, 3, 5}  # the others: conflict, or "already in_progress"
-    with reading(ctx.engine) as conn:
-        assert len(audit.query(conn, audit.AuditFilter(task_id=task_id, action="start"))) == 1
+    with ctx.engine.connect() as conn:
+        assert len(log.query_on(conn, AuditFilter(task_id=task_id, action="start"))) == 1
 
 
 def test_many_writers_on_many_tasks_never_fork_the_chain(
@@ -87,8 +87,8 @@ def test_many_writers_on_many_tasks_never_fork_the_chain(
 
     with ThreadPoolExecutor(WORKERS) as pool:
         moves = sum(pool.map(work, range(WORKERS)))
-    with reading(ctx.engine) as conn:
+    with ctx.engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(audit_log)).scalar_one()
-        result = audit.verify(audit.iter_raw(conn))
+        result = log.verify_on(conn)
     assert result.ok and result.checked == total == 1 + len(ids) + moves
     assert all(svc.get_task(ctx, i).state is State.VERIFIED for i in ids)

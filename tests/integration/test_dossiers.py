@@ -12,16 +12,17 @@ from pathlib import Path
 import docx
 import pytest
 
-from workflow import audit
 from workflow.clock import LOCAL_TZ
 from workflow.definitions.checks import validate
+from workflow.domain.audit_chain import content_hash
+from workflow.domain.filters import AuditFilter
 from workflow.domain.lifecycle import Move, State
-from workflow.errors import InvalidInput, MoveNotAllowed, PermissionDenied
+from workflow.errors import ImportProblems, InvalidInput, MoveNotAllowed, PermissionDenied
 from workflow.services import Context, apology
+from workflow.services import audit_log as audit_service
 from workflow.services import dossiers as svc
 from workflow.services import plans as plan_service
 from workflow.services import tasks as task_service
-from workflow.store.engine import reading
 
 DEFINITIONS = Path(__file__).resolve().parents[2] / "definitions"
 DESK = "lsn.dkkd.be-thi-huong"  # staff of Phòng Đăng ký kinh doanh (handles SKHDT-DN-01)
@@ -101,7 +102,7 @@ def test_csv_import_is_all_or_nothing_with_line_numbers(loaded: Context, tmp_pat
         "SKHDT-DN-02,Công ty E,2024-06-03 10:00,abc\n",
         encoding="utf-8",
     )
-    with pytest.raises(svc.ImportProblems) as refused:
+    with pytest.raises(ImportProblems) as refused:
         svc.import_csv(loaded, bad, DESK)
     lines = refused.value.problems
     assert lines == [
@@ -196,9 +197,8 @@ def test_one_letter_per_missed_due_date_then_one_escalation(
         1,
     )
     assert task_service.get_task(loaded, dossier_id).due_date == dt.date(2024, 6, 10)
-    with reading(loaded.engine) as conn:
-        [entry] = audit.query(conn, audit.AuditFilter(task_id=dossier_id, action="dossier.apology"))
-    assert entry["data"]["letter_sha256"] == audit.content_hash(Path(letter["path"]).read_bytes())
+    [entry] = audit_service.query(loaded, AuditFilter(task_id=dossier_id, action="dossier.apology"))
+    assert entry["data"]["letter_sha256"] == content_hash(Path(letter["path"]).read_bytes())
     assert run_apology(loaded, 5, tmp_path).letters == []  # the same day again: nothing new
     assert run_apology(loaded, 7, tmp_path).letters == []  # re-set once: no second letter
     with pytest.raises(MoveNotAllowed, match="re-set once"):
@@ -210,8 +210,7 @@ def test_one_letter_per_missed_due_date_then_one_escalation(
     ]
     assert svc.show_dossier(loaded, dossier_id)["escalated"] is True
     assert run_apology(loaded, 12, tmp_path).escalations == []  # once only
-    with reading(loaded.engine) as conn:
-        assert audit.verify(audit.iter_raw(conn)).ok
+    assert audit_service.verify(loaded).ok
 
 
 def test_an_already_late_dossier_gets_its_date_from_today(loaded: Context, tmp_path: Path) -> None:
@@ -255,8 +254,7 @@ def test_no_rules_in_force_is_a_clear_error(ctx: Context, agency: object) -> Non
 
 
 def test_rule_sets_follow_the_effective_date(loaded: Context) -> None:
-    with reading(loaded.engine) as conn:
-        rules = apology.load_rules(conn)
+    rules = apology.load_rules(loaded)
     from workflow.domain.apology import rules_in_force
 
     assert rules_in_force(rules, dt.date(2024, 6, 5)).id == "nd61-2018"  # type: ignore[union-attr]

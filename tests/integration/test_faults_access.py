@@ -10,7 +10,7 @@ import json
 import pytest
 
 from tests.conftest import small_agency
-from workflow import audit
+from tests.support import log
 from workflow.cli.main import run
 from workflow.definitions.models import OrganisationSpec
 from workflow.domain.lifecycle import Move, State
@@ -19,7 +19,6 @@ from workflow.services import Context
 from workflow.services import audit_log as audit_service
 from workflow.services import organisations as org_service
 from workflow.services import tasks as svc
-from workflow.store.engine import reading
 
 P = "so-test."
 PATHS = {  # the moves that bring a fresh task to each state
@@ -50,8 +49,8 @@ def one_per_state(ctx: Context, agency: OrganisationSpec) -> dict[State, int]:
 
 
 def head(ctx: Context) -> int | None:
-    with reading(ctx.engine) as conn:
-        return audit.verify(audit.iter_raw(conn)).head_seq
+    with ctx.engine.connect() as conn:
+        return log.verify_on(conn).head_seq
 
 
 @pytest.mark.parametrize(

@@ -21,13 +21,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import small_agency
-from workflow import audit
+from tests.support import log
 from workflow.cli.main import run
 from workflow.definitions.models import OrganisationSpec
+from workflow.domain.filters import AuditFilter
 from workflow.services import Context
 from workflow.services import organisations as org_service
 from workflow.services import tasks as svc
-from workflow.store.engine import reading
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKERS, TASKS = 16, 50
@@ -90,7 +90,7 @@ def test_sixteen_processes_fifty_tasks_no_lost_update_no_fork(
             won[task_id].append([move, version, actor, state])
     assert sum(len(w) for w in won.values()) == codes["0"]
 
-    with reading(ctx.engine) as conn:
+    with ctx.engine.connect() as conn:
         for task_id in ids:
             mine = sorted(won[task_id], key=lambda w: w[1])
             stored = svc.get_task(ctx, task_id)
@@ -100,11 +100,11 @@ def test_sixteen_processes_fifty_tasks_no_lost_update_no_fork(
             assert stored.state.value == (mine[-1][3] if mine else "assigned")
             entries = [
                 [e["action"], e["data"]["version"], e["actor"], e["to_state"]]
-                for e in audit.query(conn, audit.AuditFilter(task_id=task_id))
+                for e in log.query_on(conn, AuditFilter(task_id=task_id))
                 if e["action"] != "task.create"
             ]
             assert entries == mine, task_id
-        result = audit.verify(audit.iter_raw(conn))
+        result = log.verify_on(conn)
     # No fork: one contiguous chain holding exactly the two organisations, the tasks and
     # every reported success.
     assert result.ok, result.problem

@@ -21,15 +21,16 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, text, update
 
-from workflow import audit
+from tests.support import log
 from workflow.cli.main import run
 from workflow.definitions.models import OrganisationSpec
+from workflow.domain import audit_chain as audit
+from workflow.domain.filters import AuditFilter
 from workflow.domain.lifecycle import Move
-from workflow.replay import ReplayReport
+from workflow.domain.replay import ReplayReport
 from workflow.services import Context
 from workflow.services import audit_log as audit_service
 from workflow.services import tasks as svc
-from workflow.store.engine import reading
 from workflow.store.tables import audit_log
 
 P = "so-test."
@@ -45,8 +46,8 @@ class History:
     fresh: int  # nothing yet
 
     def seq(self, task_id: int, action: str, nth: int = 0) -> int:
-        with reading(self.ctx.engine) as conn:
-            found = audit.query(conn, audit.AuditFilter(task_id=task_id, action=action))
+        with self.ctx.engine.connect() as conn:
+            found = log.query_on(conn, AuditFilter(task_id=task_id, action=action))
         return int(found[nth]["seq"])
 
 
@@ -88,7 +89,7 @@ def owner(ctx: Context) -> Iterator[Connection]:
 
 def rehash_from(conn: Connection, first: int) -> None:
     """What a forger who knows the algorithm does: recompute every hash from `first` on."""
-    rows = list(audit.iter_raw(conn))
+    rows = log.entries_on(conn)
     prev = rows[first - 2]["hash"] if first > 1 else audit.GENESIS_HASH
     for row in rows[first - 1 :]:
         fixed = dict(row, prev_hash=prev)
@@ -101,9 +102,9 @@ def rehash_from(conn: Connection, first: int) -> None:
 
 
 def last_entry(ctx: Context) -> dict[str, Any]:
-    with reading(ctx.engine) as conn:
-        head = audit.verify(audit.iter_raw(conn)).head_seq
-        [last] = audit.query(conn, audit.AuditFilter(after_seq=(head or 1) - 1))
+    with ctx.engine.connect() as conn:
+        head = log.verify_on(conn).head_seq
+        [last] = log.query_on(conn, AuditFilter(after_seq=(head or 1) - 1))
     return last
 
 

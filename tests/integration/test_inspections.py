@@ -14,11 +14,12 @@ from sqlalchemy import func, select, update
 
 from tests.e2e.conftest import DEFINITIONS
 from tests.integration.test_faults_tampering import owner, rehash_from
-from workflow import audit
+from tests.support import log
 from workflow.clock import LOCAL_TZ, FixedClock
 from workflow.definitions.checks import validate
 from workflow.definitions.models import OrganisationSpec
 from workflow.domain import sampling
+from workflow.domain.audit_chain import canonical_json, content_hash
 from workflow.domain.lifecycle import Move, State
 from workflow.errors import (
     AuditVerificationFailed,
@@ -29,12 +30,12 @@ from workflow.errors import (
 from workflow.services import Context
 from workflow.services import audit_log as audit_service
 from workflow.services import dossiers as dossier_service
+from workflow.services import inspection_draws as draws
 from workflow.services import inspection_records as records
 from workflow.services import inspections as service
 from workflow.services import organisations as org_service
 from workflow.services import plans as plan_service
 from workflow.services import tasks as task_service
-from workflow.store.engine import reading
 from workflow.store.tables import audit_log, inspections, notices, tasks
 
 ORG = "SO-KT"
@@ -96,8 +97,12 @@ def new_task(unit: str, code: str, due: dt.date | None, **extra: Any) -> task_se
 
 
 def entries(ctx: Context, action: str) -> list[dict[str, Any]]:
-    with reading(ctx.engine) as conn:
-        return audit.query(conn, audit.AuditFilter(action=action))
+    return log.entries(ctx, action=action)
+
+
+def count(ctx: Context, stmt: Any) -> int:
+    with ctx.engine.connect() as conn:
+        return int(conn.execute(stmt).scalar_one())
 
 
 # ----------------------------------------------------------------------------- the draw
@@ -134,15 +139,13 @@ def test_the_same_period_returns_the_stored_draw_and_writes_nothing(
     ctx: Context, org: OrganisationSpec
 ) -> None:
     first = service.draw(ctx, ORG, "2024", INSPECTOR, seed=1)
-    with reading(ctx.engine) as conn:
-        before = conn.execute(select(func.count()).select_from(audit_log)).scalar_one()
+    before = count(ctx, select(func.count()).select_from(audit_log))
     again = service.draw(ctx, ORG, "2024", INSPECTOR2, seed=999, ratio=0.5)
     assert again.existing and not first.existing
     assert (again.inspection, again.selected, again.seed) == (
         first.inspection, first.selected, 1,
     )  # fmt: skip
-    with reading(ctx.engine) as conn:
-        assert conn.execute(select(func.count()).select_from(audit_log)).scalar_one() == before
+    assert count(ctx, select(func.count()).select_from(audit_log)) == before
 
 
 def test_the_seed_decides_ties_and_the_same_seed_gives_the_same_draw(ctx: Context) -> None:
@@ -244,6 +247,15 @@ def test_a_redraw_needs_the_office_and_a_reason_and_keeps_both_draws(
     assert [e["data"]["revision"] for e in logged] == [1, 2]
     assert logged[1]["actor"] == OFFICE1 and logged[1]["role"] == "office"
     assert logged[1]["data"]["reason"] == "Bổ sung đơn vị mới"
+    # The redraw's entries, in the order recorded: the withdrawals, the new tasks, the draw.
+    tail = log.entries(ctx, after_seq=logged[0]["seq"])
+    fresh = [u for u in second.selected if u not in first.tasks]
+    assert [e["action"] for e in tail] == (
+        ["withdraw"] * len(second.withdrawn) + ["task.create"] * len(fresh) + ["inspection.draw"]
+    )
+    assert [e["task_id"] for e in tail if e["action"] == "withdraw"] == second.withdrawn
+    assert logged[1]["data"]["withdrawn"] == second.withdrawn
+    assert logged[1]["data"]["tasks"] == second.tasks
     # Units kept keep their task; dropped units' tasks are withdrawn (closed, not completed).
     for unit, task_id in first.tasks.items():
         task = task_service.get_task(ctx, task_id)
@@ -295,7 +307,7 @@ def test_explain_fails_loudly_on_a_doctored_record(ctx: Context, org: Organisati
         conn.execute(
             update(audit_log)
             .where(audit_log.c.seq == entry["seq"])
-            .values(data=audit.canonical_json(data))
+            .values(data=canonical_json(data))
         )
         rehash_from(conn, entry["seq"])
     with pytest.raises(AuditVerificationFailed, match=f"{outsider} was not in the top 3"):
@@ -389,28 +401,17 @@ def test_record_verification_conclusion_and_fix_tasks(
     # Concluding again does nothing: one notice, one set of fix tasks.
     assert records.conclude(ctx, [task_id], tmp_path) == []
     assert records.pending_conclusions(ctx, ORG) == []
-    with reading(ctx.engine) as conn:
-        assert (
-            conn.execute(
-                select(func.count()).select_from(notices).where(notices.c.kind == "conclusion")
-            ).scalar_one()
-            == 1
-        )
-        assert (
-            conn.execute(
-                select(func.count()).select_from(tasks).where(tasks.c.parent_task == task_id)
-            ).scalar_one()
-            == 1
-        )
+    conclusions = select(func.count()).select_from(notices).where(notices.c.kind == "conclusion")
+    assert count(ctx, conclusions) == 1
+    fixes = select(func.count()).select_from(tasks).where(tasks.c.parent_task == task_id)
+    assert count(ctx, fixes) == 1
     [concluded] = entries(ctx, "inspection.conclude")
     assert concluded["data"]["fix_tasks"] == [fix_id]
-    assert concluded["data"]["docx_hash"] == audit.content_hash(Path(done.docx).read_bytes())
+    assert concluded["data"]["docx_hash"] == content_hash(Path(done.docx).read_bytes())
     assert audit_service.verify(ctx).ok and audit_service.replay(ctx).ok
     # The next period's checklist for U03 includes the open fix task.
-    with reading(ctx.engine) as conn:
-        assert fix_id in service.checklist(
-            conn, ORG, "U03", dt.date(2025, 1, 1), dt.date(2025, 12, 31)
-        )
+    with ctx.uow.reading() as r:
+        assert fix_id in draws.checklist(r, ORG, "U03", dt.date(2025, 1, 1), dt.date(2025, 12, 31))
 
 
 def test_late_dossiers_count_as_risk_resolved_late_or_still_open(ctx: Context) -> None:
@@ -443,9 +444,9 @@ def test_late_dossiers_count_as_risk_resolved_late_or_still_open(ctx: Context) -
     assert "TTR" not in signals and len(signals) == 6  # CPDV without the inspection team
     # A week later the third is past due and still open: two late.
     ctx.clock = FixedClock(dt.datetime(2024, 5, 31, 9, tzinfo=LOCAL_TZ))
-    with reading(ctx.engine) as conn:
-        spec = service.organisation_spec(conn, "LSN-SKHDT")
-        later = service.signals(conn, spec, sampling.parse_period("2024Q3"), ctx.clock.now())
+    with ctx.uow.reading() as r:
+        spec = r.organisations.require("LSN-SKHDT")
+        later = draws.signals(r, spec, sampling.parse_period("2024Q3"), ctx.clock.now())
     assert {s.unit: s.late_dossiers for s in later}["DKKD"] == 2
 
 
@@ -457,8 +458,7 @@ def test_inspectors_drawing_at_once_get_one_draw(ctx: Context, org: Organisation
     with ThreadPoolExecutor(6) as pool:
         ids = set(pool.map(draw_as, range(6)))
     assert len(ids) == 1
-    with reading(ctx.engine) as conn:
-        assert conn.execute(select(func.count()).select_from(inspections)).scalar_one() == 1
-        kinds = select(func.count()).select_from(tasks).where(tasks.c.kind == "inspection")
-        assert conn.execute(kinds).scalar_one() == 3
+    assert count(ctx, select(func.count()).select_from(inspections)) == 1
+    kinds = select(func.count()).select_from(tasks).where(tasks.c.kind == "inspection")
+    assert count(ctx, kinds) == 3
     assert len(entries(ctx, "inspection.draw")) == 1

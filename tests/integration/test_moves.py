@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import DBAPIError
 
-from workflow import audit
+from tests.support import log
 from workflow.definitions.models import OrganisationSpec
+from workflow.domain.filters import AuditFilter
 from workflow.domain.lifecycle import Move, State
 from workflow.errors import Conflict, InvalidInput, MoveNotAllowed, NotFound, PermissionDenied
 from workflow.services import Context
 from workflow.services import tasks as svc
-from workflow.store.engine import reading
 from workflow.store.tables import audit_log, tasks
 
 P = "so-test."
@@ -42,7 +42,7 @@ def new_task(ctx: Context, code: str = "A.1", lead: str = "QLDT", **kw: object) 
 
 
 def entries(ctx: Context) -> int:
-    with reading(ctx.engine) as conn:
+    with ctx.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(audit_log)).scalar_one())
 
 
@@ -73,8 +73,8 @@ def test_a_task_lives_its_whole_life_with_an_entry_per_move(
     assert history[3]["data"]["note"] == "Thiếu phụ lục số liệu"
     assert history[3]["role"] == "office" and history[3]["unit"] == "VP"
     assert history[1]["at"] == "2024-03-01T03:00:00.000000Z"  # 10:00 in Vietnam, stored UTC
-    with reading(ctx.engine) as conn:
-        assert audit.verify(audit.iter_raw(conn)).ok
+    with ctx.engine.connect() as conn:
+        assert log.verify_on(conn).ok
 
 
 def test_the_task_a_move_returns_is_the_task_as_stored(
@@ -207,7 +207,7 @@ def test_people_of_another_agency_cannot_act(ctx: Context, agency: OrganisationS
 
 
 def test_listing_filters(ctx: Context, agency: OrganisationSpec) -> None:
-    from workflow.store.repo import TaskFilter
+    from workflow.domain.filters import TaskFilter
 
     a = new_task(ctx, "A.1")
     b = new_task(ctx, "A.2", lead="DKKD")
@@ -224,7 +224,7 @@ def test_task_rows_keep_their_version_column_in_step(
 ) -> None:
     task_id = new_task(ctx)
     svc.move(ctx, task_id, Move.START, P + "lan")
-    with reading(ctx.engine) as conn:
+    with ctx.engine.connect() as conn:
         version = conn.execute(select(tasks.c.version).where(tasks.c.id == task_id)).scalar_one()
-        last = audit.query(conn, audit.AuditFilter(task_id=task_id))[-1]
+        last = log.query_on(conn, AuditFilter(task_id=task_id))[-1]
     assert version == 2 and last["data"]["version"] == 2

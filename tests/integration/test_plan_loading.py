@@ -1,4 +1,5 @@
-"""Loading definitions on both backends: tasks per row and period, idempotence, new versions."""
+"""Loading definitions on both backends: tasks per row and period, idempotence, new versions,
+procedures and rule sets, and the order of a load's audit entries."""
 
 from __future__ import annotations
 
@@ -8,17 +9,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from workflow import audit
+from tests.support import log
 from workflow.definitions.checks import validate
+from workflow.domain.filters import TaskFilter
 from workflow.domain.lifecycle import Move, State
 from workflow.errors import InvalidInput
 from workflow.services import Context
 from workflow.services import organisations as org_service
 from workflow.services import plans as plan_service
 from workflow.services import tasks as task_service
-from workflow.store.engine import reading
-from workflow.store.repo import TaskFilter
-from workflow.store.tables import audit_log, organisations, tasks
+from workflow.services.definitions import LoadOutcome
+from workflow.store.tables import audit_log, organisations, procedures, rule_sets, tasks
 
 DEFINITIONS = Path(__file__).resolve().parents[2] / "definitions"
 # Tasks made from the seed rows: periodic rows make one task per period of the plan.
@@ -30,14 +31,14 @@ EXPECTED_TASKS = {
 }
 
 
-def load(ctx: Context, *paths: Path) -> list[plan_service.LoadOutcome]:
-    found, problems = validate(list(paths), plan_service.known_organisations(ctx))
+def load(ctx: Context, *paths: Path) -> list[LoadOutcome]:
+    found, problems = validate(list(paths), org_service.known_organisations(ctx))
     assert problems == []
     return plan_service.load(ctx, found)
 
 
 def counts(ctx: Context) -> tuple[int, int]:
-    with reading(ctx.engine) as conn:
+    with ctx.engine.connect() as conn:
         return (
             int(conn.execute(select(func.count()).select_from(tasks)).scalar_one()),
             int(conn.execute(select(func.count()).select_from(audit_log)).scalar_one()),
@@ -67,12 +68,11 @@ def test_the_seed_definitions_load_into_tasks(ctx: Context) -> None:
         and "HCTH" in a13.cooperating_units
         and "DKT" not in a13.cooperating_units
     )
-    with reading(ctx.engine) as conn:
-        loads = audit.query(conn, audit.AuditFilter(action="plan.load"))
-        assert len(loads) == 4 and all(len(e["data"]["file_sha256"]) == 64 for e in loads)
-        creations = audit.query(conn, audit.AuditFilter(action="task.create"))
-        assert len(creations) == sum(EXPECTED_TASKS.values())
-        assert audit.verify(audit.iter_raw(conn)).ok
+    loads = log.entries(ctx, action="plan.load")
+    assert len(loads) == 4 and all(len(e["data"]["file_sha256"]) == 64 for e in loads)
+    creations = log.entries(ctx, action="task.create")
+    assert len(creations) == sum(EXPECTED_TASKS.values())
+    assert log.chain_ok(ctx).ok
     org = org_service.show_organisation(ctx, "QNA-BQLKKT")
     assert {"code", "name", "units", "people"} <= set(org)
     assert {"HCTH", "DKT", "LDB"} <= {u["code"] for u in org["units"]}
@@ -136,6 +136,11 @@ def test_a_changed_plan_becomes_a_new_version_and_keeps_every_task_history(
     [entry] = [h for h in task_service.history(ctx, amended.id) if h["action"] == "task.amend"]
     assert entry["data"]["changes"]["title"] == [old_title, old_title + " (sửa đổi)"]
     assert counts(ctx)[1] == before_entries + 3  # plan.load, task.amend, task.create
+    # The amendment's entry comes before the new version's, the new task's after it.
+    added = log.entries(ctx, after_seq=before_entries)
+    assert [e["action"] for e in added] == ["task.amend", "plan.load", "task.create"]
+    assert added[1]["subject"] == "plan:qna-bqlkkt-papi-2023@v2"
+    assert added[1]["data"]["rows_removed"] == ["1.2"]
     assert plan_service.show_plan(ctx, "qna-bqlkkt-papi-2023")["version"] == 2
 
 
@@ -173,15 +178,96 @@ def test_a_load_that_fails_half_way_leaves_nothing(ctx: Context, tmp_path: Path)
         ),
         encoding="utf-8",
     )
-    found, problems = validate([folder], plan_service.known_organisations(ctx))
+    found, problems = validate([folder], org_service.known_organisations(ctx))
     assert problems == []
     with pytest.raises(InvalidInput, match="already belongs to QNA-BQLKKT"):
         plan_service.load(ctx, found)
     assert counts(ctx) == before
-    with reading(ctx.engine) as conn:
+    with ctx.engine.connect() as conn:
         assert (
             conn.execute(
                 select(organisations.c.code).where(organisations.c.code == "LSN-SKHDT")
             ).first()
             is None
         )
+
+
+def test_a_load_records_organisations_procedures_rules_then_each_plan_with_its_tasks(
+    ctx: Context,
+) -> None:
+    load(ctx, DEFINITIONS)
+    entries = log.entries(ctx)
+    actions = [e["action"] for e in entries]
+    head = ["organisation.load"] * 2 + ["procedures.load"] * 2 + ["rules.load"] * 2
+    assert actions[: len(head)] == head
+    rest = entries[len(head) :]
+    order = [e["plan_id"] for e in rest if e["action"] == "plan.load"]
+    assert sorted(order) == sorted(EXPECTED_TASKS)
+    expected = [
+        pair
+        for plan_id in order
+        for pair in [("plan.load", plan_id)] + [("task.create", plan_id)] * EXPECTED_TASKS[plan_id]
+    ]
+    assert [(e["action"], e["plan_id"]) for e in rest] == expected
+    procs = [e for e in entries if e["action"] == "procedures.load"]
+    assert [e["subject"] for e in procs] == ["procedures:LSN-SKHDT", "procedures:QNA-BQLKKT"]
+    assert procs[1]["data"]["changed"][:2] == ["KKT-DT-01", "KKT-DT-02"]  # the file's order
+    assert set(procs[1]["data"]) == {"file_sha256", "source", "changed"}
+    rules = [e for e in entries if e["action"] == "rules.load"]
+    assert {e["subject"] for e in rules} == {"rules:nd61-2018", "rules:nd118-2025"}
+    assert set(rules[0]["data"]) == {
+        "file_sha256",
+        "spec_sha256",
+        "source",
+        "effective_from",
+        "verified",
+    }
+    assert all(e["actor"] == ctx.operator and e["role"] == "admin" for e in entries)
+
+
+def test_changed_procedures_and_rules_are_updated_and_audited(ctx: Context, tmp_path: Path) -> None:
+    folder = tmp_path / "defs"
+    shutil.copytree(DEFINITIONS, folder)
+    load(ctx, folder)
+    procs_file = folder / "lang-son-skhdt" / "procedures.yaml"
+    text = procs_file.read_text(encoding="utf-8")
+    assert "working_days: 15" in text  # SKHDT-DT-01's
+    procs_file.write_text(
+        text.replace("working_days: 15", "working_days: 20", 1)
+        + "  - code: SKHDT-DN-99\n    name: Thủ tục mới\n    working_days: 5\n    unit: DKKD\n",
+        encoding="utf-8",
+    )
+    rules_file = folder / "rules" / "apology-2025.yaml"
+    rules_file.write_text(
+        rules_file.read_text(encoding="utf-8").replace(
+            "default_extension_working_days: 5", "default_extension_working_days: 7"
+        ),
+        encoding="utf-8",
+    )
+    before = counts(ctx)[1]
+    outcomes = {(o.kind, o.id): o for o in load(ctx, folder)}
+    changed = {k: (o.status, o.rows_added) for k, o in outcomes.items() if o.status != "unchanged"}
+    assert changed == {
+        ("procedures", "LSN-SKHDT"): ("updated", ["SKHDT-DT-01", "SKHDT-DN-99"]),
+        ("apology_rules", "nd118-2025"): ("updated", []),
+    }
+    [procs, rules] = log.entries(ctx, after_seq=before)
+    assert (procs["action"], procs["organisation"]) == ("procedures.load", "LSN-SKHDT")
+    assert procs["data"]["changed"] == ["SKHDT-DT-01", "SKHDT-DN-99"]
+    assert (rules["action"], rules["subject"]) == ("rules.load", "rules:nd118-2025")
+    with ctx.engine.connect() as conn:
+        stored = dict(
+            conn.execute(
+                select(procedures.c.code, procedures.c.working_days).where(
+                    procedures.c.organisation == "LSN-SKHDT"
+                )
+            )
+            .tuples()
+            .all()
+        )
+        digest = conn.execute(
+            select(rule_sets.c.content_hash).where(rule_sets.c.id == "nd118-2025")
+        ).scalar_one()
+    assert (stored["SKHDT-DT-01"], stored["SKHDT-DN-99"]) == (20, 5)
+    assert rules["data"]["spec_sha256"] == digest
+    assert {o.status for o in load(ctx, folder)} == {"unchanged"}

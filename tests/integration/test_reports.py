@@ -40,17 +40,18 @@ import pytest
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from workflow import audit
 from workflow.clock import LOCAL_TZ, FixedClock
 from workflow.definitions.models import OrganisationSpec
 from workflow.documents import report as document
+from workflow.domain.audit_chain import content_hash
+from workflow.domain.filters import AuditFilter
 from workflow.domain.lifecycle import Move
+from workflow.domain.report_content import DOSSIER_COUNTS
 from workflow.errors import AuditVerificationFailed, InvalidInput, NotFound
 from workflow.services import Context, reports
 from workflow.services import audit_log as audit_service
 from workflow.services import organisations as org_service
 from workflow.services import tasks as task_service
-from workflow.store.engine import reading, writing
 from workflow.store.tables import (
     dossiers,
     inspection_targets,
@@ -183,7 +184,8 @@ def build(ctx: Context) -> dict[str, int]:
     clock.set(at(3, 1, 8))
     org_service.upsert_organisation(ctx, agency())
     now = clock.now()
-    with writing(ctx.engine) as conn:
+    with ctx.uow.writing() as tx:
+        conn = tx.conn
         for plan_id, version, digest in (("kh-a", 2, HASH_A), ("kh-b", 1, HASH_B)):
             conn.execute(
                 insert(plans).values(
@@ -237,7 +239,8 @@ def build(ctx: Context) -> dict[str, int]:
 
     for code, unit, received, original, current, resolved in DOSSIERS:
         ids[code] = side_task(code, unit, "dossier")
-        with writing(ctx.engine) as conn:
+        with ctx.uow.writing() as tx:
+            conn = tx.conn
             conn.execute(
                 insert(dossiers).values(
                     task_id=ids[code],
@@ -257,7 +260,8 @@ def build(ctx: Context) -> dict[str, int]:
                     .where(tasks.c.id == ids[code])
                     .values(state="verified", completed_at=resolved.astimezone(dt.UTC), version=5)
                 )
-    with writing(ctx.engine) as conn:
+    with ctx.uow.writing() as tx:
+        conn = tx.conn
         for i, (kind, code, unit, issued) in enumerate(NOTICES):
             conn.execute(
                 insert(notices).values(
@@ -272,8 +276,8 @@ def build(ctx: Context) -> dict[str, int]:
             )
     draw: dict[str, int] = {}
     for revision in (1, 2):  # a redraw that keeps QLDT keeps its task: counted once
-        with writing(ctx.engine) as conn:
-            draw[str(revision)] = conn.execute(
+        with ctx.uow.writing() as tx:
+            draw[str(revision)] = tx.conn.execute(
                 insert(inspections)
                 .values(
                     organisation=ORG,
@@ -291,7 +295,8 @@ def build(ctx: Context) -> dict[str, int]:
             ).scalar_one()
     for unit, verified in INSPECTIONS:
         task_id = side_task(f"KT-{unit}", "TTR", "inspection")
-        with writing(ctx.engine) as conn:
+        with ctx.uow.writing() as tx:
+            conn = tx.conn
             for revision in ("1", "2") if unit == "QLDT" else ("1",):
                 conn.execute(
                     insert(inspection_targets).values(
@@ -371,7 +376,7 @@ def test_every_figure_of_the_reporting_window(built: Context) -> None:
     assert t["tasks_by_state"] == states(1, 1, 1, 4, 2)
     assert pick(t, TASK_KEYS) == task_figures(9, 5, 3, 3, 2, 1)
     assert (t["completion_pct"], t["on_time_pct"]) == (62.5, 60.0)  # 5/(9-1), 3/5
-    assert pick(t, reports.DOSSIER_COUNTS) == {
+    assert pick(t, DOSSIER_COUNTS) == {
         "dossiers_received": 5,  # D1-D5; D6 before the window, D7 on 15/06 in Vietnam
         "dossiers_resolved": 2,
         "dossiers_resolved_on_time": 1,  # D1
@@ -482,7 +487,7 @@ def test_every_figure_of_the_calendar_window(built: Context) -> None:
     assert t["tasks_by_state"] == states(1, 1, 2, 3, 2)
     assert pick(t, TASK_KEYS) == task_figures(9, 4, 2, 3, 2, 1)
     assert (t["completion_pct"], t["on_time_pct"]) == (50.0, 50.0)
-    assert pick(t, reports.DOSSIER_COUNTS) == {
+    assert pick(t, DOSSIER_COUNTS) == {
         "dossiers_received": 6,  # D7 (15/06 00:30 in Vietnam) enters
         "dossiers_resolved": 2,
         "dossiers_resolved_on_time": 1,
@@ -514,8 +519,8 @@ def test_the_sql_classifies_completion_times_as_the_domain_rules_do(built: Conte
     applied to each task read back from the database."""
     from workflow.domain import reporting
 
-    with reading(built.engine) as conn:
-        rows = conn.execute(
+    with built.uow.reading() as r:
+        rows = r.conn.execute(
             select(tasks.c.code, tasks.c.completed_at, tasks.c.due_date).where(
                 tasks.c.kind.in_(["plan", "fix"]), tasks.c.completed_at.is_not(None)
             )
@@ -543,15 +548,16 @@ def test_the_sql_classifies_completion_times_as_the_domain_rules_do(built: Conte
 
 
 def stored(ctx: Context) -> list[tuple[Any, ...]]:
-    with reading(ctx.engine) as conn:
+    with ctx.uow.reading() as r:
         return [
-            tuple(r) for r in conn.execute(select(report_snapshots).order_by(report_snapshots.c.id))
+            tuple(row)
+            for row in r.conn.execute(select(report_snapshots).order_by(report_snapshots.c.id))
         ]
 
 
 def report_entries(ctx: Context) -> list[dict[str, Any]]:
-    with reading(ctx.engine) as conn:
-        return audit.query(conn, audit.AuditFilter(action="report.snapshot"))
+    with ctx.uow.reading() as r:
+        return r.audit.query(AuditFilter(action="report.snapshot"))
 
 
 def test_asking_again_returns_the_same_snapshot_byte_for_byte(
@@ -564,7 +570,7 @@ def test_asking_again_returns_the_same_snapshot_byte_for_byte(
     written = {kind: Path(path).read_bytes() for kind, path in files.items()}
     [entry] = report_entries(built)
     content = rows[0][-2]
-    assert audit.content_hash(content) == first.report["hash"] == entry["data"]["hash"]
+    assert content_hash(content) == first.report["hash"] == entry["data"]["hash"]
     assert entry["subject"] == f"report:{first.report['snapshot']}"
     assert json.loads(content) == {
         k: v for k, v in first.report.items() if k not in ("snapshot", "hash")

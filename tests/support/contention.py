@@ -29,13 +29,13 @@ from workflow.domain.lifecycle import Move, State, available_moves
 from workflow.errors import PlanflowError
 from workflow.services import Context
 from workflow.services import tasks as svc
-from workflow.store.engine import open_engine, reading
+from workflow.store.engine import open_engine
 from workflow.store.tables import people, person_roles, tasks, units
 
 
 def _world(url: str, outsider: str) -> dict[str, Any]:
     engine = open_engine(url)
-    with reading(engine) as conn:
+    with engine.connect() as conn:
         task_ids = list(conn.execute(select(tasks.c.id).order_by(tasks.c.id)).scalars())
         org = conn.execute(select(tasks.c.organisation).limit(1)).scalar_one()
         unit_codes = list(

@@ -20,7 +20,7 @@ from workflow import logs
 from workflow.domain.lifecycle import Move, State
 from workflow.services import Context
 from workflow.services import tasks as svc
-from workflow.store.engine import open_engine, reading
+from workflow.store.engine import open_engine
 from workflow.store.tables import tasks
 
 
@@ -37,7 +37,7 @@ def main(url: str, prefix: str) -> int:
     logs.configure(level=logging.WARNING)
     pause.install()
     ctx = Context(open_engine(url), operator="operator:loop")
-    with reading(ctx.engine) as conn:
+    with ctx.engine.connect() as conn:
         ids = list(conn.execute(select(tasks.c.id).order_by(tasks.c.id)).scalars())
     moves = 0
     for task_id in ids:

@@ -9,12 +9,13 @@ import pytest
 import yaml
 
 from workflow.domain.inspection import (
-    RecordInvalid,
     current_period,
     period_bounds,
     read_record,
+    record_invalid,
     record_template,
 )
+from workflow.errors import RecordInvalid
 
 TODAY = dt.date(2024, 5, 20)
 CHECKLIST = [11, 12]
@@ -90,7 +91,7 @@ def test_unknown_keys_wrong_types_and_future_dates_are_named() -> None:
     )  # fmt: skip
     found = problems(good(fixes="soon", strengths=[1]))
     assert (("strengths", 0), "expected a non-empty sentence") in found
-    assert str(RecordInvalid(found)) == (
+    assert str(record_invalid(found)) == (
         "fixes: expected a list of fixes (title, due, task) (and 2 more)"
     )
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from workflow.domain.diagram import mermaid
 from workflow.domain.lifecycle import (
     MACHINE,
+    NOT_DONE,
     RULES,
+    TERMINAL_STATES,
     Move,
     MoveRequest,
     State,
     TaskFacts,
+    allowed_moves,
     allowed_sources,
     available_moves,
     decide,
@@ -167,3 +171,50 @@ def test_rules_table_and_machine_agree() -> None:
         for source in rule.sources:
             [transition] = MACHINE.get_transitions(trigger=move.value, source=source.value)
             assert transition.dest == rule.dest.value
+
+
+def test_the_moves_a_person_may_make_now_come_from_the_machine() -> None:
+    assert allowed_moves(task(State.ASSIGNED), STAFF) == [Move.START]
+    assert allowed_moves(task(State.ASSIGNED), OFFICE) == [Move.REASSIGN, Move.WITHDRAW]
+    assert allowed_moves(task(State.SUBMITTED, submitted_by="binh"), OFFICE) == [
+        Move.RETURN,
+        Move.VERIFY,
+    ]
+    # Four-eyes: the submitter may return their own submission, never verify it.
+    mine = task(State.SUBMITTED, submitted_by=OFFICE.id, lead="VP")
+    assert allowed_moves(mine, OFFICE) == [Move.RETURN]
+    assert allowed_moves(task(State.VERIFIED), LEADER) == [Move.CLOSE]
+    assert allowed_moves(task(State.SUBMITTED), STAFF) == []
+    assert allowed_moves(task(State.ASSIGNED, lead="VP"), AUDITOR) == []
+    assert allowed_moves(task(State.SUBMITTED), FOREIGN_OFFICE) == []
+    assert allowed_moves(task(State.CLOSED), OFFICE) == []
+    # Whatever it offers, `decide` allows (given the note and unit it asks for).
+    for state in State:
+        for actor in (STAFF, HEAD, OTHER_UNIT, OFFICE, OFFICE2, LEADER, AUDITOR):
+            for move in allowed_moves(task(state), actor):
+                note = "x" if RULES[move].note else None
+                decide(task(state), actor, MoveRequest(move, note=note, to_unit="DKKD"))
+
+
+def test_the_rules_table_is_read_off_the_machine() -> None:
+    assert RULES[Move.VERIFY].four_eyes and not RULES[Move.RETURN].four_eyes
+    assert RULES[Move.SUBMIT].by_lead_unit and RULES[Move.SUBMIT].note == (
+        "a note saying what was delivered"
+    )
+    assert RULES[Move.CLOSE].roles == {Role.OFFICE, Role.LEADER}
+    assert [m for m, r in RULES.items() if r.note == "a reason"] == [
+        Move.RETURN,
+        Move.REASSIGN,
+        Move.WITHDRAW,
+    ]
+    assert {State.CLOSED} == TERMINAL_STATES
+    assert {State.ASSIGNED, State.IN_PROGRESS, State.SUBMITTED} == NOT_DONE
+
+
+def test_the_diagram_is_drawn_from_the_machine() -> None:
+    drawn = mermaid()
+    assert drawn.startswith("stateDiagram-v2\n    [*] --> assigned\n")
+    assert "    submitted --> verified: verify (office, not the submitter)\n" in drawn
+    assert "    in_progress --> submitted: submit (lead unit, note)\n" in drawn
+    assert "    verified --> closed: close (leader or office)\n" in drawn
+    assert drawn.count(" --> ") == 1 + sum(len(r.sources) for r in RULES.values()) + 1

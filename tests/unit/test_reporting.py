@@ -10,8 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from workflow.clock import LOCAL_TZ
+from workflow.definitions.models import OrganisationSpec
 from workflow.documents.report import number, pct, period_label
-from workflow.domain import reporting
+from workflow.domain import report_content, reporting
 from workflow.domain.reporting import percent, quarters_up_to, window
 from workflow.errors import InvalidInput
 
@@ -140,3 +141,77 @@ def test_a_scheduled_run_reports_the_latest_quarter_whose_window_closed() -> Non
     assert latest(dt.date(2025, 1, 2)) == "2024Q4"
     assert latest(dt.date(2024, 6, 15), "calendar") == "2024Q1"
     assert latest(dt.date(2024, 7, 1), "calendar") == "2024Q2"
+
+
+# ----------------------------------------------------------------------------- adding up
+
+
+def small_agency(inspection: bool) -> OrganisationSpec:
+    return OrganisationSpec.model_validate(
+        {
+            "kind": "organisation",
+            "code": "SO-NHO",
+            "name": "Sở Nhỏ",
+            "province": "Lạng Sơn",
+            "office_unit": "VP",
+            "units": [
+                {"code": "VP", "name": "Văn phòng"},
+                {"code": "TTR", "name": "Thanh tra"},
+            ],
+            "people": [],
+            **({"inspection": {"unit": "TTR", "units": "all"}} if inspection else {}),
+        }
+    )
+
+
+def test_units_keep_the_files_order_then_the_stored_ones_it_no_longer_lists() -> None:
+    spec = small_agency(inspection=True)
+    stored = {"ZZ": "Phòng cũ", "TTR": "Thanh tra Sở", "AA": "Phòng bỏ", "VP": "Văn phòng"}
+    names = report_content.unit_names(spec, stored)
+    assert list(names.items()) == [
+        ("VP", "Văn phòng"),
+        ("TTR", "Thanh tra Sở"),  # the stored name
+        ("AA", "Phòng bỏ"),
+        ("ZZ", "Phòng cũ"),
+    ]
+    assert report_content.inspectable(spec, names) == ["VP"]  # the team inspects
+    assert report_content.inspectable(small_agency(inspection=False), names) == list(names)
+
+
+def test_a_period_with_nothing_in_it_counts_zero_and_rates_none() -> None:
+    spec = small_agency(inspection=True)
+    win = window("2024H1", "reporting")
+    quarters = [window(q, "reporting") for q in quarters_up_to("2024H1")]
+    counted = report_content.tally(win, quarters, [], [], [], [])
+    assert counted.plans() == set()
+    names = report_content.unit_names(spec, {})
+    out = report_content.figures(
+        counted, quarters, names, report_content.inspectable(spec, names), {}
+    )
+    assert (out["plans"], out["by_plan"], out["by_category"], out["rows"]) == ([], [], [], [])
+    totals = out["totals"]
+    assert all(totals[k] == 0 for k in report_content.COUNTS)
+    assert set(totals["tasks_by_state"].values()) == {0}
+    assert (totals["completion_pct"], totals["on_time_pct"]) == (None, None)
+    assert (totals["units_inspected"], totals["units_inspectable"]) == (0, 1)
+    assert totals["inspection_coverage_pct"] == 0.0
+    assert [u["unit"] for u in out["by_unit"]] == ["VP", "TTR"]
+    assert [q["period"] for q in out["trend"]] == ["2024Q1", "2024Q2"]
+    assert {q["on_time_pct"] for q in out["trend"]} == {None}
+
+
+def test_groups_of_quarters_before_the_period_count_only_in_the_trend() -> None:
+    win = window("2024Q2", "reporting")
+    quarters = [window(q, "reporting") for q in quarters_up_to("2024Q2")]
+    counts = dict.fromkeys(report_content.TASK_COUNTS, 0)
+    by_state = dict.fromkeys(report_content.STATES, 0)
+    done = {**counts, "tasks": 2, "tasks_completed": 2, "tasks_completed_on_time": 1}
+    groups = [
+        report_content.TaskGroup(0, ("kh", "papi.transparency", "VP"), done, by_state),
+        report_content.TaskGroup(1, ("kh", "papi.transparency", "VP"), done, by_state),
+    ]
+    counted = report_content.tally(win, quarters, groups, [], [("VP", {"escalations": 1})], [])
+    assert counted.trend[0]["tasks_completed"] == counted.trend[1]["tasks_completed"] == 2
+    assert counted.rows[("kh", "papi.transparency", "VP")]["tasks"] == 2  # Q2's only
+    assert counted.rows[(None, None, "VP")]["escalations"] == 1
+    assert counted.plans() == {"kh"}

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
-from workflow import audit
-from workflow.cli.output import Format, render_object, render_rows, to_json
-from workflow.cli.runtime import FormatOpt, context, parse_instant
-from workflow.cli.tasks_cmd import parse_format
+from workflow.cli.options import FormatOpt, parse_format, parse_instant
+from workflow.cli.output import AlreadyReported, Format, render_object, render_rows, to_json
+from workflow.cli.runtime import context
 from workflow.clock import LOCAL_TZ
-from workflow.errors import InvalidInput
+from workflow.domain.filters import AuditFilter
+from workflow.errors import AuditVerificationFailed, InvalidInput
 from workflow.services import audit_log
 
 app = typer.Typer(help="Query, verify and export the audit log.", no_args_is_help=True)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="audit")
+
 
 COLUMNS = [
     "seq",
@@ -65,7 +70,7 @@ def query(
 ) -> None:
     """Audit entries matching every filter, oldest first."""
     out = parse_format(fmt)
-    where = audit.AuditFilter(
+    where = AuditFilter(
         task_id=task,
         plan_id=plan,
         unit=unit,
@@ -123,7 +128,11 @@ def verify(
             f"({result.checked} entries checked before it)"
         )
     if not result.ok:
-        raise typer.Exit(6)
+        raise AlreadyReported(
+            AuditVerificationFailed(
+                f"the audit log is broken at entry {result.first_bad_seq}: {result.problem}"
+            )
+        )
 
 
 @app.command("anchor")
@@ -140,7 +149,9 @@ def anchor(fmt: FormatOpt = "table") -> None:
     if not head["ok"]:
         if out is not Format.JSON:
             typer.echo(f"audit log BROKEN: {head['problem']}; no anchor printed")
-        raise typer.Exit(6)
+        raise AlreadyReported(
+            AuditVerificationFailed(f"the audit log is broken: {head['problem']}; no anchor")
+        )
 
 
 @app.command("replay")
@@ -167,7 +178,12 @@ def replay(fmt: FormatOpt = "table") -> None:
             f"({report.tasks_checked} tasks checked)"
         )
     if not report.ok:
-        raise typer.Exit(6)
+        raise AlreadyReported(
+            AuditVerificationFailed(
+                f"{len(report.mismatches)} task(s) differ from the audit log, "
+                f"{len(report.log_problems)} entries do not follow from the ones before"
+            )
+        )
 
 
 @app.command("export")
@@ -180,14 +196,15 @@ def export(
     """Export every entry, oldest first, exactly as hashed."""
     if fmt not in ("jsonl", "csv"):
         raise InvalidInput(f"--format {fmt!r} is not known; use jsonl or csv")
+    kind: Literal["jsonl", "csv"] = "csv" if fmt == "csv" else "jsonl"
     ctx = context()
     if output is None:
-        audit_log.export(ctx, fmt, sys.stdout)  # type: ignore[arg-type]
+        audit_log.export(ctx, kind, sys.stdout)
         return
     try:
         handle = open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115
     except OSError as exc:
         raise InvalidInput(f"--output {output!r}: cannot write there: {exc.strerror}") from None
     with handle:
-        count = audit_log.export(ctx, fmt, handle)  # type: ignore[arg-type]
+        count = audit_log.export(ctx, kind, handle)
     typer.echo(f"exported {count} entries to {output}", err=True)

@@ -8,14 +8,19 @@ from typing import Annotated, Any
 
 import typer
 
+from workflow.cli.options import FormatOpt, parse_date, parse_format, parse_instant
 from workflow.cli.output import Format, to_json
-from workflow.cli.runtime import FormatOpt, context, parse_date, parse_instant
-from workflow.cli.tasks_cmd import parse_format
+from workflow.cli.runtime import context
 from workflow.domain.calendar import WEEKDAY_NAMES, DueDate, WorkingCalendar
 from workflow.errors import InvalidInput
 from workflow.services.calendar import calendar_for
 
 app = typer.Typer(help="Working days and deadlines in working days.", no_args_is_help=True)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="calendar")
+
 
 MAX_DAYS = 3650
 

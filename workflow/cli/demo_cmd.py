@@ -7,100 +7,100 @@ from typing import Annotated
 
 import typer
 
+from workflow.cli.options import FormatOpt, parse_format, writable_folder
 from workflow.cli.output import Format, render_object
-from workflow.cli.runtime import RUNTIME, FormatOpt, writable_folder
-from workflow.cli.tasks_cmd import parse_format
+from workflow.cli.runtime import RUNTIME
 from workflow.clock import FixedClock
+from workflow.context import Context
 from workflow.demo import QUARTER_START, run_demo
 from workflow.errors import InvalidInput
-from workflow.services import Context
 from workflow.store.engine import open_engine
 
 DEMO_DB = "planflow-demo.db"
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("demo")
-    def demo(
-        definitions: Annotated[
-            Path, typer.Option(help="Folder of organisation and plan files to load.")
-        ] = Path("definitions"),
-        out: Annotated[
-            Path, typer.Option(help="Folder for the demo database and its outputs.")
-        ] = Path("demo-output"),
-        seed: Annotated[int, typer.Option(help="Seed of the simulated people's choices.")] = 2024,
-        fmt: FormatOpt = "table",
-    ) -> None:
-        """Load definitions/, simulate a quarter of work (tasks, dossiers, the apology flow every
-        Monday, the inspection flow, the quarterly reports) by several people, and verify the
-        audit log.
+def register(root: typer.Typer) -> None:
+    root.command("demo")(demo)
 
-        Without --db it starts from a fresh SQLite file, demo-output/planflow-demo.db.
-        """
-        render = parse_format(fmt, (Format.TABLE, Format.JSON))
-        if not definitions.is_dir():
-            raise InvalidInput(f"--definitions {definitions} is not a folder")
-        out = writable_folder(out)
-        url = RUNTIME.db
-        if url is None:
-            database = out / DEMO_DB
-            for leftover in (
-                database,
-                database.with_name(DEMO_DB + "-wal"),
-                database.with_name(DEMO_DB + "-shm"),
-            ):
-                leftover.unlink(missing_ok=True)  # only the demo's own file: always fresh
-            url = f"sqlite:///{database.resolve()}"
-        ctx = Context(open_engine(url), clock=FixedClock(QUARTER_START), operator="operator:demo")
-        summary = run_demo(ctx, definitions, out, seed)
-        if render is Format.JSON:
-            render_object(summary.as_json(), render)
-            return
-        typer.echo("\nplanflow demo: a quarter of work (01/04/2024 to 30/06/2024), simulated")
-        typer.echo(f"  database        {summary.database}")
-        typer.echo(f"  plans, tasks    {summary.plans} plans, {summary.tasks} tasks")
+
+def demo(
+    definitions: Annotated[
+        Path, typer.Option(help="Folder of organisation and plan files to load.")
+    ] = Path("definitions"),
+    out: Annotated[Path, typer.Option(help="Folder for the demo database and its outputs.")] = Path(
+        "demo-output"
+    ),
+    seed: Annotated[int, typer.Option(help="Seed of the simulated people's choices.")] = 2024,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Load definitions/, simulate a quarter of work (tasks, dossiers, the apology flow every
+    Monday, the inspection flow, the quarterly reports) by several people, and verify the
+    audit log.
+
+    Without --db it starts from a fresh SQLite file, demo-output/planflow-demo.db.
+    """
+    render = parse_format(fmt, (Format.TABLE, Format.JSON))
+    if not definitions.is_dir():
+        raise InvalidInput(f"--definitions {definitions} is not a folder")
+    out = writable_folder(out)
+    url = RUNTIME.db
+    if url is None:
+        database = out / DEMO_DB
+        for leftover in (
+            database,
+            database.with_name(DEMO_DB + "-wal"),
+            database.with_name(DEMO_DB + "-shm"),
+        ):
+            leftover.unlink(missing_ok=True)  # only the demo's own file: always fresh
+        url = f"sqlite:///{database.resolve()}"
+    ctx = Context(open_engine(url), clock=FixedClock(QUARTER_START), operator="operator:demo")
+    summary = run_demo(ctx, definitions, out, seed)
+    if render is Format.JSON:
+        render_object(summary.as_json(), render)
+        return
+    typer.echo("\nplanflow demo: a quarter of work (01/04/2024 to 30/06/2024), simulated")
+    typer.echo(f"  database        {summary.database}")
+    typer.echo(f"  plans, tasks    {summary.plans} plans, {summary.tasks} tasks")
+    typer.echo(
+        "  moves made      " + ", ".join(f"{k} {v}" for k, v in sorted(summary.moves.items()))
+    )
+    typer.echo(
+        "  moves refused   "
+        + (", ".join(f"{k}: {v}" for k, v in summary.refused.items()) or "none")
+    )
+    typer.echo(
+        "  tasks by state  " + ", ".join(f"{k} {v}" for k, v in sorted(summary.states.items()))
+    )
+    typer.echo(f"  dossiers        {summary.dossiers} received, {summary.delays} delays declared")
+    typer.echo(
+        f"  apology flow    {summary.flow_runs} runs (every Monday): "
+        f"{summary.letters} letters, {summary.escalations} escalations, "
+        f"{summary.reminders} task reminders"
+    )
+    typer.echo(f"  letters         {summary.letters_dir}/<ORG>/*.html, *.docx")
+    tally = summary.inspections
+    for draw in tally.draws:
         typer.echo(
-            "  moves made      " + ", ".join(f"{k} {v}" for k, v in sorted(summary.moves.items()))
+            f"  inspection      {draw['organisation']} {draw['period']}: drew "
+            f"{', '.join(draw['selected'])} (seed {draw['seed']}; "
+            f"planflow inspections explain {draw['inspection']})"
         )
+    typer.echo(
+        f"  inspections     {tally.flow_runs} flow runs: {tally.records} records submitted, "
+        f"{tally.conclusions} conclusion notices, {tally.fix_tasks} fix tasks"
+    )
+    if tally.conclusions:
+        typer.echo(f"  notices         {tally.notices_dir}/<ORG>/<period>/TB-*.html, *.docx")
+    for report in summary.reports:
+        window = report["window"]
+        counted = f"{report['tasks']} task" + ("" if report["tasks"] == 1 else "s")
         typer.echo(
-            "  moves refused   "
-            + (", ".join(f"{k}: {v}" for k, v in summary.refused.items()) or "none")
+            f"  report          {report['organisation']} {report['period']} "
+            f"({window['rule']} window {window['from']} to {window['to']}): snapshot "
+            f"{report['snapshot']}, {counted}, {report['files']['html']}"
         )
-        typer.echo(
-            "  tasks by state  " + ", ".join(f"{k} {v}" for k, v in sorted(summary.states.items()))
-        )
-        typer.echo(
-            f"  dossiers        {summary.dossiers} received, {summary.delays} delays declared"
-        )
-        typer.echo(
-            f"  apology flow    {summary.flow_runs} runs (every Monday): "
-            f"{summary.letters} letters, {summary.escalations} escalations, "
-            f"{summary.reminders} task reminders"
-        )
-        typer.echo(f"  letters         {summary.letters_dir}/<ORG>/*.html, *.docx")
-        tally = summary.inspections
-        for draw in tally.draws:
-            typer.echo(
-                f"  inspection      {draw['organisation']} {draw['period']}: drew "
-                f"{', '.join(draw['selected'])} (seed {draw['seed']}; "
-                f"planflow inspections explain {draw['inspection']})"
-            )
-        typer.echo(
-            f"  inspections     {tally.flow_runs} flow runs: {tally.records} records submitted, "
-            f"{tally.conclusions} conclusion notices, {tally.fix_tasks} fix tasks"
-        )
-        if tally.conclusions:
-            typer.echo(f"  notices         {tally.notices_dir}/<ORG>/<period>/TB-*.html, *.docx")
-        for report in summary.reports:
-            window = report["window"]
-            counted = f"{report['tasks']} task" + ("" if report["tasks"] == 1 else "s")
-            typer.echo(
-                f"  report          {report['organisation']} {report['period']} "
-                f"({window['rule']} window {window['from']} to {window['to']}): snapshot "
-                f"{report['snapshot']}, {counted}, {report['files']['html']}"
-            )
-        typer.echo(f"  audit log       intact: {summary.audit_entries} entries verified")
-        typer.echo(f"  audit anchor    {summary.anchor}")
-        typer.echo(
-            "\nNext: planflow --db " + summary.database + " tasks list --overdue --as-of 2024-06-30"
-        )
+    typer.echo(f"  audit log       intact: {summary.audit_entries} entries verified")
+    typer.echo(f"  audit anchor    {summary.anchor}")
+    typer.echo(
+        "\nNext: planflow --db " + summary.database + " tasks list --overdue --as-of 2024-06-30"
+    )

@@ -1,33 +1,29 @@
-"""`planflow dossiers ...`, `planflow procedures list` and `planflow flows apology`."""
+"""`planflow dossiers ...` and `planflow procedures list` (the apology letters for late dossiers
+are `planflow flows apology`, in `flows_cmd`)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from workflow.cli.output import Format, render_object, render_rows, to_json
-from workflow.cli.runtime import (
-    RUNTIME,
-    FormatOpt,
-    clock_from_env,
-    context,
-    parse_date,
-    parse_instant,
-    writable_folder,
-)
-from workflow.cli.tasks_cmd import _state, parse_format
-from workflow.clock import FixedClock, today_local
+from workflow.cli.options import FormatOpt, parse_date, parse_format, parse_instant, parse_state
+from workflow.cli.output import Format, render_object, render_rows
+from workflow.cli.runtime import context
+from workflow.clock import today_local
 from workflow.services import dossiers as service
-from workflow.store.engine import resolve_url
 
 dossiers_app = typer.Typer(
     help="Citizens' and companies' dossiers (hồ sơ TTHC).", no_args_is_help=True
 )
 procedures_app = typer.Typer(help="Administrative procedures (TTHC).", no_args_is_help=True)
-flows_app = typer.Typer(help="Run the Prefect flows now.", no_args_is_help=True)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(dossiers_app, name="dossiers")
+    root.add_typer(procedures_app, name="procedures")
+
 
 COLUMNS = [
     "id",
@@ -77,12 +73,7 @@ def import_(
 ) -> None:
     """Receive many dossiers from a CSV file: all rows or none; bad rows named by line."""
     out = parse_format(fmt)
-    try:
-        rows = service.import_csv(context(), file, actor)
-    except service.ImportProblems as exc:
-        for problem in exc.problems:
-            sys.stderr.write(problem + "\n")
-        raise
+    rows = service.import_csv(context(), file, actor)  # bad rows: ImportProblems, each named
     render_rows(rows, out, COLUMNS, widths={"applicant": 30})
 
 
@@ -115,7 +106,7 @@ def list_(
     out = parse_format(fmt)
     ctx = context()
     late_on = (parse_date(as_of, "--as-of") if as_of else today_local(ctx.clock)) if late else None
-    rows = service.list_dossiers(ctx, org, _state(state), late_on)
+    rows = service.list_dossiers(ctx, org, parse_state(state), late_on)
     render_rows(rows, out, COLUMNS, widths={"applicant": 30})
 
 
@@ -141,45 +132,3 @@ def procedures_list(
         ["organisation", "code", "working_days", "unit", "cutoff_hour", "name"],
         widths={"name": 70},
     )
-
-
-@flows_app.command("apology")
-def apology(
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Run for this day (YYYY-MM-DD); default today.")
-    ] = None,
-    org: Annotated[str | None, typer.Option(help="Only this organisation.")] = None,
-    out: Annotated[Path, typer.Option(help="Folder for the letters (HTML and DOCX).")] = Path(
-        "output"
-    ),
-    batch_size: Annotated[int, typer.Option(min=1, help="Dossiers per Prefect task run.")] = 500,
-    fmt: FormatOpt = "table",
-) -> None:
-    """Apology letters for late dossiers, escalations past the one extension, task reminders."""
-    render = parse_format(fmt, (Format.TABLE, Format.JSON))
-    clock = clock_from_env()
-    day = parse_date(as_of, "--as-of") if as_of else today_local(clock)
-    now = clock.now() if isinstance(clock, FixedClock) else None
-    folder = writable_folder(out)
-    from flows.settings import prefect_for_cli
-
-    prefect_for_cli()
-    from flows.apology import apology_flow  # Prefect is slow to import: only when needed
-
-    result = apology_flow(resolve_url(RUNTIME.db), day, str(folder), org, batch_size, now)
-    if render is Format.JSON:
-        sys.stdout.write(to_json(result) + "\n")
-        return
-    typer.echo(
-        f"apology flow for {result['as_of']} (rules {result['rules']}): "
-        f"{len(result['letters'])} letter(s), {len(result['escalations'])} escalation(s), "
-        f"{len(result['reminders'])} reminder(s)"
-    )
-    for letter in result["letters"]:
-        due = f"due {letter['missed_due']} → {letter['new_due']}"
-        typer.echo(f"  letter      {letter['code']}  {due}  {letter['path']}")
-    for item in result["escalations"]:
-        typer.echo(f"  escalation  {item['code']}  missed its extended date {item['missed_due']}")
-    for item in result["reminders"]:
-        what = f"task {item['task']} {item['code']} {item['period']}".rstrip()
-        typer.echo(f"  reminder    {what}  {item['unit']}  due {item['due']}")

@@ -1,4 +1,5 @@
-"""`planflow flows inspect` and `planflow inspections list|show|explain|template|record`."""
+"""`planflow inspections list|show|explain|template|record` (the draw itself is
+`planflow flows inspect`, in `flows_cmd`)."""
 
 from __future__ import annotations
 
@@ -8,93 +9,22 @@ from typing import Annotated, Any
 
 import typer
 
-from workflow.cli.dossiers_cmd import flows_app
+from workflow.cli.options import FormatOpt, parse_format
 from workflow.cli.output import Format, render_rows, to_json
-from workflow.cli.runtime import RUNTIME, FormatOpt, clock_from_env, context, writable_folder
-from workflow.cli.tasks_cmd import parse_format
-from workflow.clock import FixedClock
+from workflow.cli.runtime import context
 from workflow.definitions.source import SourceError, read_source
 from workflow.domain.inspection import Loc
 from workflow.errors import InvalidInput
 from workflow.services import inspection_records as records
 from workflow.services import inspections as service
-from workflow.store.engine import resolve_url
 
 app = typer.Typer(
     help="Inspections: draws, why each unit was chosen, records.", no_args_is_help=True
 )
 
 
-@flows_app.command("inspect")
-def inspect(
-    org: Annotated[str, typer.Option(help="The organisation whose units are inspected.")],
-    period: Annotated[str, typer.Option(help="2024 (a year), 2024H1 or 2024Q3, as its file says.")],
-    actor: Annotated[
-        str, typer.Option("--as", help="An inspector (a redraw: a member of the office).")
-    ],
-    ratio: Annotated[
-        float | None,
-        typer.Option(help="Share of units to inspect, at least 0.3; default: the file's."),
-    ] = None,
-    seed: Annotated[
-        int | None, typer.Option(help="Seed of the tie-breaking draw; default: a random one.")
-    ] = None,
-    redraw: Annotated[
-        bool, typer.Option("--redraw", help="Draw again, keeping the old draw (office).")
-    ] = False,
-    reason: Annotated[str | None, typer.Option(help="Why the draw is redone.")] = None,
-    out: Annotated[Path, typer.Option(help="Folder for the conclusion notices.")] = Path(
-        "output/inspections"
-    ),
-    fmt: FormatOpt = "table",
-) -> None:
-    """Select at least 30% of units for the period (or return the stored draw), create
-    their inspection tasks, and conclude every verified inspection record."""
-    render = parse_format(fmt, (Format.TABLE, Format.JSON))
-    if redraw and not (reason or "").strip():
-        raise InvalidInput("--redraw needs --reason saying why the draw is redone")
-    if reason and not redraw:
-        raise InvalidInput("--reason goes with --redraw; without it the stored draw is returned")
-    # Every refusal first, read-only: a mistake is one line, never a failed flow run.
-    service.preflight(
-        context(), org, period, actor, ratio=ratio, redraw_reason=reason if redraw else None
-    )
-    folder = writable_folder(out)
-    clock = clock_from_env()
-    now = clock.now() if isinstance(clock, FixedClock) else None
-    from flows.settings import prefect_for_cli
-
-    prefect_for_cli()
-    from flows.inspection import inspection_flow  # Prefect is slow to import: only when needed
-
-    result = inspection_flow(
-        resolve_url(RUNTIME.db),
-        org,
-        period,
-        actor,
-        ratio,
-        seed,
-        reason if redraw else None,
-        str(folder),
-        now,
-    )
-    if render is Format.JSON:
-        sys.stdout.write(to_json(result) + "\n")
-        return
-    state = "stored draw" if result["existing"] else f"new draw (revision {result['revision']})"
-    typer.echo(
-        f"inspection {result['inspection']} of {result['organisation']} for {result['period']}: "
-        f"{state}, {result['count']} of {len(result['population'])} units, ratio "
-        f"{result['ratio']}, seed {result['seed']}"
-    )
-    for item in result["tasks"]:
-        typer.echo(f"  {item['unit']:<10} inspection task {item['task']}")
-    for task_id in result["withdrawn"]:
-        typer.echo(f"  withdrawn  task {task_id} (unit no longer drawn)")
-    for c in result["conclusions"]:
-        fixes = ", ".join(map(str, c["fix_tasks"])) or "none"
-        typer.echo(f"  conclusion {c['number']}  {c['unit']}  fix tasks: {fixes}  {c['html']}")
-    typer.echo(f"why: planflow inspections explain {result['inspection']}")
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="inspections")
 
 
 @app.command("list")
@@ -200,7 +130,3 @@ def record(
         f"task {task['id']} {task['code']}: submitted (version {task['version']}), record "
         f"revision {result['record_revision']}: {result['summary']}"
     )
-
-
-def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="inspections")

@@ -1,5 +1,9 @@
 """`planflow`: the console entry point. Every failure a user can cause ends in one line on
 stderr and a documented exit code (see workflow.errors); a traceback means a bug (exit 1).
+
+The app is built here from the command modules, each adding its commands through its
+`register(app)`; commands raise the errors of `workflow.errors` and `run` maps them to exit
+codes (no command exits by itself).
 """
 
 from __future__ import annotations
@@ -8,14 +12,9 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import Protocol
 
 import typer
-from typer import Abort
-
-try:  # Typer >= 0.20 carries its own copy of click
-    from typer._click.exceptions import ClickException, UsageError
-except ImportError:  # pragma: no cover - older Typer on plain click
-    from click import ClickException, UsageError  # type: ignore[assignment]
 
 from workflow import logs
 from workflow.cli import (
@@ -23,6 +22,7 @@ from workflow.cli import (
     calendar_cmd,
     demo_cmd,
     dossiers_cmd,
+    flows_cmd,
     init_cmd,
     inspections_cmd,
     plans_cmd,
@@ -30,19 +30,48 @@ from workflow.cli import (
     serve_cmd,
     tasks_cmd,
 )
+from workflow.cli.output import AlreadyReported
 from workflow.cli.runtime import RUNTIME
-from workflow.errors import PlanflowError
+from workflow.errors import ManyProblems, PlanflowError
 
-app = typer.Typer(
-    name="planflow",
-    help="Auditable workflow engine for provincial reform plans.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+
+class CommandModule(Protocol):
+    """A module of `workflow/cli/` that adds its commands (or its group) to the app."""
+
+    def register(self, root: typer.Typer) -> None: ...
+
+
+# Registered in this order; `planflow --help` lists the single commands (init, demo, serve)
+# before the groups, each kind in the order registered.
+COMMANDS: tuple[CommandModule, ...] = (
+    init_cmd,
+    demo_cmd,
+    tasks_cmd,
+    audit_cmd,
+    plans_cmd,  # plans, orgs, lifecycle
+    dossiers_cmd,  # dossiers, procedures
+    flows_cmd,
+    calendar_cmd,
+    inspections_cmd,
+    reports_cmd,
+    serve_cmd,
 )
 
 
-@app.callback()
+def build() -> typer.Typer:
+    app = typer.Typer(
+        name="planflow",
+        help="Auditable workflow engine for provincial reform plans.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    app.callback()(_root)
+    for module in COMMANDS:
+        module.register(app)
+    return app
+
+
 def _root(
     db: str | None = typer.Option(
         None,
@@ -58,20 +87,7 @@ def _root(
     logs.configure(json_lines=RUNTIME.log_json)
 
 
-init_cmd.register(app)
-demo_cmd.register(app)
-app.add_typer(tasks_cmd.app, name="tasks")
-app.add_typer(audit_cmd.app, name="audit")
-app.add_typer(plans_cmd.plans_app, name="plans")
-app.add_typer(plans_cmd.orgs_app, name="orgs")
-app.add_typer(plans_cmd.lifecycle_app, name="lifecycle")
-app.add_typer(dossiers_cmd.dossiers_app, name="dossiers")
-app.add_typer(dossiers_cmd.procedures_app, name="procedures")
-app.add_typer(dossiers_cmd.flows_app, name="flows")
-app.add_typer(calendar_cmd.app, name="calendar")
-inspections_cmd.register(app)
-reports_cmd.register(app)  # `reports list|show`; importing it adds `flows aggregate`
-serve_cmd.register(app)
+app = build()
 
 
 def _hoist_global_options(argv: list[str]) -> list[str]:
@@ -104,17 +120,21 @@ def run(argv: Sequence[str] | None = None) -> int:
     command = typer.main.get_command(app)
     try:
         result = command.main(args=args, prog_name="planflow", standalone_mode=False)
+    except AlreadyReported as done:  # the command's own output said what failed
+        return done.error.exit_code
     except PlanflowError as exc:
+        if isinstance(exc, ManyProblems):
+            for problem in exc.problems:  # each on its line, before the closing one
+                sys.stderr.write(f"{problem}\n")
         _fail(str(exc))
         return exc.exit_code
-    except UsageError as exc:
-        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+    except typer.TyperException as exc:  # the command line itself: usage, a bad value
+        # Usage errors know their command; `TyperException` is Typer's public base of them.
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         _fail(exc.format_message() + hint)
-        return 2
-    except ClickException as exc:
-        _fail(exc.format_message())
         return exc.exit_code
-    except Abort:
+    except typer.Abort:
         _fail("aborted")
         return 130
     except Exception as exc:  # a bug: say so plainly; the traceback only on request

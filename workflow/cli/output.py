@@ -9,11 +9,26 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
+import typer
+
+from workflow.errors import PlanflowError
+
 
 class Format(StrEnum):
     TABLE = "table"
     JSON = "json"
     CSV = "csv"
+
+
+class AlreadyReported(Exception):
+    """A failure the command has rendered itself, as its documented output (a verification
+    report on stdout): `main` returns the error's exit code and writes nothing more.
+
+    Not a user-facing error class (those are `workflow.errors`): it carries one."""
+
+    def __init__(self, error: PlanflowError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def to_json(value: Any) -> str:
@@ -72,3 +87,48 @@ def render_object(obj: Mapping[str, Any], fmt: Format) -> None:
         width = max(len(k) for k in obj) if obj else 0
         for key, value in obj.items():
             sys.stdout.write(f"{key.ljust(width)}  {_cell(value)}\n")
+
+
+def report_summary(r: Mapping[str, Any]) -> None:
+    """A stored report as people read it (`flows aggregate`, `reports show`)."""
+    t, w = r["totals"], r["window"]
+    revision = str(r["revision"])
+    if r["previous"]:
+        revision += f" (revises report {r['previous']['snapshot']}: {r['reason']})"
+    generated = f"{r['generated_at']} by {r['generated_by']}"
+    if r["provisional"]:
+        generated += " (provisional: the window had not closed)"
+    tasks = (
+        f"{t['tasks']} due: {t['tasks_completed']} completed "
+        f"({t['tasks_completed_on_time']} on time, {t['tasks_completed_late']} late), "
+        f"{t['tasks_overdue']} overdue, {t['tasks_returned']} returned, "
+        f"{t['tasks_withdrawn']} withdrawn; completion {_pct(t['completion_pct'])}"
+    )
+    dossiers = (
+        f"{t['dossiers_received']} received: {t['dossiers_resolved_on_time']} on time, "
+        f"{t['dossiers_resolved_late']} late, {t['dossiers_pending']} pending "
+        f"({t['dossiers_overdue']} overdue); {t['apology_letters']} apology letter(s), "
+        f"{t['escalations']} escalation(s)"
+    )
+    inspections = (
+        f"{t['inspections_done']} done; {t['units_inspected']} of {t['units_inspectable']} "
+        f"inspectable units covered ({_pct(t['inspection_coverage_pct'])})"
+    )
+    lines = [
+        ("organisation", f"{r['organisation']['code']} ({r['organisation']['name']})"),
+        ("period", f"{r['period']}, {w['rule']} window {w['from']} to {w['to']}"),
+        ("revision", revision),
+        ("generated", generated),
+        ("hash", r["hash"]),
+        ("tasks", tasks),
+        ("by state", ", ".join(f"{s} {n}" for s, n in t["tasks_by_state"].items())),
+        ("dossiers", dossiers),
+        ("inspections", inspections),
+        ("plans", ", ".join(f"{p['id']} v{p['version']}" for p in r["plans"]) or "none"),
+    ]
+    for label, text in lines:
+        typer.echo(f"  {label:<13}{text}")
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value}%"

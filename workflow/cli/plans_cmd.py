@@ -10,15 +10,14 @@ from typing import Annotated, Any
 import typer
 from pydantic import Field, TypeAdapter
 
+from workflow.cli.options import FormatOpt, parse_format
 from workflow.cli.output import Format, render_object, render_rows, to_json
-from workflow.cli.runtime import FormatOpt, context
-from workflow.cli.tasks_cmd import parse_format
+from workflow.cli.runtime import context
 from workflow.definitions.checks import Definitions, validate
 from workflow.definitions.models import OrganisationSpec, PlanSpec
-from workflow.definitions.source import Problem
 from workflow.definitions.vocabulary import CATEGORIES
 from workflow.domain.diagram import mermaid
-from workflow.errors import InvalidInput
+from workflow.errors import DefinitionProblems
 from workflow.services import organisations as org_service
 from workflow.services import plans as plan_service
 
@@ -28,31 +27,27 @@ plans_app = typer.Typer(
 orgs_app = typer.Typer(help="Organisations: units and people.", no_args_is_help=True)
 lifecycle_app = typer.Typer(help="The task lifecycle.", no_args_is_help=True)
 
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(plans_app, name="plans")
+    root.add_typer(orgs_app, name="orgs")
+    root.add_typer(lifecycle_app, name="lifecycle")
+
+
 PathsArg = Annotated[
     list[Path], typer.Argument(help="Definition files or folders (searched for *.yaml).")
 ]
 
 
-class DefinitionProblems(InvalidInput):
-    def __init__(self, problems: list[Problem]) -> None:
-        plural = "s" if len(problems) != 1 else ""
-        super().__init__(f"{len(problems)} problem{plural} in the definitions; nothing was loaded")
-        self.problems = problems
-
-
-def _report(problems: list[Problem], fmt: Format) -> None:
-    if fmt is Format.JSON:
-        sys.stdout.write(to_json([p.as_json() for p in problems]) + "\n")
-    for problem in problems:
-        sys.stderr.write(f"{problem}\n")
-
-
 def _checked(
     paths: list[Path], fmt: Format, known: dict[str, OrganisationSpec] | None = None
 ) -> Definitions:
+    """The definitions, or DefinitionProblems: `main` writes each problem to stderr; JSON
+    also gets them on stdout, as a list."""
     found, problems = validate(paths, known)
     if problems:
-        _report(problems, fmt)
+        if fmt is Format.JSON:
+            sys.stdout.write(to_json([p.as_json() for p in problems]) + "\n")
         raise DefinitionProblems(problems)
     return found
 
@@ -76,7 +71,7 @@ def load_cmd(paths: PathsArg, fmt: FormatOpt = "table") -> None:
     """Validate, then load organisations and plans in one transaction (all or nothing)."""
     out = parse_format(fmt)
     ctx = context()
-    found = _checked(paths, out, plan_service.known_organisations(ctx))
+    found = _checked(paths, out, org_service.known_organisations(ctx))
     outcomes = plan_service.load(ctx, found)
     render_rows(
         [o.as_json() for o in outcomes],

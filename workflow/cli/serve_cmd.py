@@ -10,17 +10,21 @@ from typing import Annotated, Any
 
 import typer
 
+from workflow.cli.options import FormatOpt, parse_format, writable_folder
 from workflow.cli.output import Format, render_rows, to_json
-from workflow.cli.runtime import RUNTIME, FormatOpt, clock_from_env, context, writable_folder
-from workflow.cli.tasks_cmd import parse_format
+from workflow.cli.runtime import RUNTIME, clock_from_env, context
 from workflow.clock import LOCAL_TZ
 from workflow.domain import flow_schedules
 from workflow.errors import InvalidInput
-from workflow.services import plans
+from workflow.services import organisations
 from workflow.services.calendar import calendar_of
 from workflow.store.engine import resolve_url
 
 NEXT_RUNS = 3
+
+
+def register(root: typer.Typer) -> None:
+    root.command("serve")(serve)
 
 
 def serve(
@@ -53,7 +57,7 @@ def serve(
     render = parse_format(fmt, (Format.TABLE, Format.JSON))
     ctx = context()
     try:
-        known = plans.known_organisations(ctx)
+        known = organisations.known_organisations(ctx)
     finally:
         ctx.engine.dispose()
     db_url = resolve_url(RUNTIME.db)
@@ -144,7 +148,3 @@ def _show(rows: list[dict[str, Any]], render: Format, where: str) -> None:
     )
     typer.echo(where)
     sys.stdout.flush()
-
-
-def register(app: typer.Typer) -> None:
-    app.command("serve")(serve)

@@ -6,15 +6,20 @@ from typing import Annotated, Any
 
 import typer
 
-from workflow.cli.output import Format, render_object, render_rows
-from workflow.cli.runtime import FormatOpt, context, parse_date
+from workflow.cli.options import FormatOpt, parse_date, parse_format, parse_state
+from workflow.cli.output import render_object, render_rows
+from workflow.cli.runtime import context
 from workflow.clock import today_local
-from workflow.domain.lifecycle import Move, State
-from workflow.errors import InvalidInput
+from workflow.domain.filters import TaskFilter
+from workflow.domain.lifecycle import Move
 from workflow.services import tasks as task_service
-from workflow.store.repo import TaskFilter
 
 app = typer.Typer(help="List, inspect and move tasks.", no_args_is_help=True)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="tasks")
+
 
 TASK_COLUMNS = [
     "id",
@@ -28,30 +33,6 @@ TASK_COLUMNS = [
     "title",
 ]
 HISTORY_COLUMNS = ["seq", "at", "actor", "role", "action", "from_state", "to_state", "data"]
-
-
-def parse_format(raw: str, allowed: tuple[Format, ...] = tuple(Format)) -> Format:
-    try:
-        fmt = Format(raw)
-    except ValueError:
-        fmt = None
-    if fmt not in allowed:
-        raise InvalidInput(
-            f"--format {raw!r} is not known; use one of: {', '.join(f.value for f in allowed)}"
-        )
-    assert fmt is not None
-    return fmt
-
-
-def _state(raw: str | None) -> State | None:
-    if raw is None:
-        return None
-    try:
-        return State(raw)
-    except ValueError:
-        raise InvalidInput(
-            f"--state {raw!r} is not a state; use one of: {', '.join(s.value for s in State)}"
-        ) from None
 
 
 @app.command("list")
@@ -77,7 +58,7 @@ def list_(
     rows = task_service.list_tasks(
         ctx,
         TaskFilter(
-            organisation=org, plan=plan, unit=unit, state=_state(state), overdue_on=overdue_on
+            organisation=org, plan=plan, unit=unit, state=parse_state(state), overdue_on=overdue_on
         ),
     )
     render_rows([t.as_json() for t in rows], out, TASK_COLUMNS, widths={"title": 60})

@@ -2,7 +2,7 @@
 
 Two kinds of file, told apart by their `kind:` key: an organisation (the agency, its units,
 groups, people, calendar overrides) and a plan (its header and its task table).
-Cross-references (a unit named by a plan exists, ...) are checked in `checks.py`: these
+Cross-references (a unit named by a plan exists, ...) are checked in `references.py`: these
 models only check each file on its own.
 """
 

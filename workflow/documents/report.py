@@ -14,13 +14,14 @@ import io
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 from jinja2 import Environment
 
 from workflow.clock import LOCAL_TZ
 from workflow.documents.vietnamese import long_date, short_date, time_and_date
-from workflow.domain.sampling import parse_period
+from workflow.domain.periods import parse_period
 
 STATE_NAMES = {
     "assigned": "Đã giao, chưa thực hiện",
@@ -259,206 +260,10 @@ TREND_COLUMNS = {
     "dossiers_on_time_pct": "Tỷ lệ",
 }
 
+# The page itself is a template file beside this module (`templates/report.html`), so that
+# its layout reads (and can be edited) as HTML; same template, same bytes.
 _HTML = _ENV.from_string(
-    """{% macro chart(c) %}
-<figure>
-<svg xmlns="http://www.w3.org/2000/svg" width="{{ c.width }}" height="{{ c.height }}"
-     viewBox="0 0 {{ c.width }} {{ c.height }}" role="img" aria-label="{{ c.title }}"
-     font-family="Times New Roman, serif" font-size="12">
-{% for x1, y1, x2, y2 in c.grid %}
-<line x1="{{ x1 | f }}" y1="{{ y1 | f }}" x2="{{ x2 | f }}" y2="{{ y2 | f }}" stroke="#ccc"/>
-{% endfor %}
-{% for b in c.bars %}
-<rect x="{{ b.x | f }}" y="{{ b.y | f }}" width="{{ b.width | f }}" height="{{ b.height | f }}"
-      fill="{{ b.colour }}"><title>{{ b.label }}: {{ b.text }}</title></rect>
-{% endfor %}
-{% for text, x, y, anchor in c.labels %}
-<text x="{{ x | f }}" y="{{ y | f }}" text-anchor="{{ anchor }}">{{ text }}</text>
-{% endfor %}
-{% for b in c.bars %}
-{% if c.legend %}
-<text x="{{ (b.x + b.width / 2) | f }}" y="{{ (b.y - 3) | f }}" text-anchor="middle"
-      font-size="10">{{ b.text }}</text>
-{% else %}
-<text x="{{ (b.x + b.width + 4) | f }}" y="{{ (b.y + b.height - 5) | f }}"
-      font-size="10">{{ b.text }}</text>
-{% endif %}
-{% endfor %}
-{% for colour, text in c.legend %}
-<rect x="{{ 20 + loop.index0 * 210 }}" y="6" width="12" height="12" fill="{{ colour }}"/>
-<text x="{{ 36 + loop.index0 * 210 }}" y="16">{{ text }}</text>
-{% endfor %}
-</svg>
-<figcaption>{{ c.title }}</figcaption>
-</figure>
-{% endmacro %}
-{% macro cells(x, names) %}
-{% for name in names %}
-<td class="n">{{ x[name] | pct if name.endswith("_pct") else x[name] | number }}</td>
-{% endfor %}
-{% endmacro %}
-{% macro heads(titles) %}{% for title in titles %}<th>{{ title }}</th>{% endfor %}{% endmacro %}
-<!DOCTYPE html>
-<html lang="vi">
-<head>
-<meta charset="utf-8">
-<title>Báo cáo {{ label }} – {{ r.organisation.name }}</title>
-<style>
-  body { font-family: "Times New Roman", serif; max-width: 190mm; margin: 10mm auto;
-         font-size: 13pt; line-height: 1.35; color: #000; }
-  .head { display: flex; justify-content: space-between; text-align: center; }
-  .head div { width: 48%; }
-  h1 { font-size: 14pt; text-align: center; margin: 8mm 0 0; }
-  h2 { font-size: 13pt; margin: 6mm 0 2mm; }
-  .subtitle { text-align: center; font-weight: bold; margin: 0 0 4mm; }
-  .to { text-align: center; margin-bottom: 4mm; }
-  table { border-collapse: collapse; width: 100%; font-size: 11pt; margin: 2mm 0 4mm; }
-  th, td { border: 1px solid #000; padding: 1mm 1.5mm; }
-  th { background: #eee; } td.n { text-align: right; white-space: nowrap; }
-  .note { font-style: italic; } .warn { border: 1px solid #000; padding: 2mm; }
-  figure { margin: 4mm 0; text-align: center; } figcaption { font-style: italic; }
-  .sign { display: flex; justify-content: space-between; margin-top: 8mm; }
-  .sign .to-list { width: 45%; font-size: 11pt; } .sign .who { width: 45%; text-align: center; }
-  .proof { font-size: 10pt; color: #333; margin-top: 12mm; border-top: 1px solid #999;
-           padding-top: 2mm; word-break: break-all; }
-</style>
-</head>
-<body>
-<div class="head">
-  <div><strong>{{ r.organisation.name | upper }}</strong><br>
-  Số: ......./BC-{{ r.office_unit }}</div>
-  <div><strong>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</strong><br>
-  <u>Độc lập - Tự do - Hạnh phúc</u><br>
-  <em>{{ r.organisation.province }}, {{ issued }}</em></div>
-</div>
-<h1>BÁO CÁO</h1>
-<p class="subtitle">Kết quả thực hiện kế hoạch cải cách hành chính {{ label }}</p>
-<p class="to">Kính gửi: Sở Nội vụ tỉnh {{ r.organisation.province }}.</p>
-<p>Số liệu từ ngày {{ r.window.from | short_date }} đến ngày {{ r.window.to | short_date }}
-({{ rule_text }}), tính đến {{ generated }}.</p>
-{% if r.provisional %}
-<p class="warn">Số liệu tạm tính: kỳ số liệu chưa kết thúc tại thời điểm lập báo cáo.</p>
-{% endif %}
-{% if r.previous %}
-<p class="warn">Báo cáo này (lần lập thứ {{ r.revision }}) thay thế báo cáo số hiệu
-{{ r.previous.snapshot }}. Lý do lập lại: {{ r.reason }}.</p>
-{% endif %}
-
-<h2>I. KẾT QUẢ THỰC HIỆN NHIỆM VỤ</h2>
-{% set t = r.totals %}
-<p>Trong kỳ có <strong>{{ t.tasks | number }}</strong> nhiệm vụ đến hạn. Đã hoàn thành
-{{ t.tasks_completed | number }} nhiệm vụ, đạt {{ t.completion_pct | pct }} (đúng hạn
-{{ t.tasks_completed_on_time | number }}, trễ hạn {{ t.tasks_completed_late | number }}; tỷ lệ
-đúng hạn {{ t.on_time_pct | pct }}); {{ t.tasks_overdue | number }} nhiệm vụ quá hạn chưa hoàn
-thành; {{ t.tasks_returned | number }} nhiệm vụ phải làm lại ít nhất một lần;
-{{ t.tasks_withdrawn | number }} nhiệm vụ dừng thực hiện.</p>
-<p><strong>1. Tình trạng các nhiệm vụ</strong></p>
-<table>
-<tr><th>Tình trạng</th><th>Số nhiệm vụ</th></tr>
-{% for state, name in states.items() %}
-<tr><td>{{ name }}</td><td class="n">{{ t.tasks_by_state[state] | number }}</td></tr>
-{% endfor %}
-<tr><th>Tổng số</th><td class="n"><strong>{{ t.tasks | number }}</strong></td></tr>
-</table>
-<p><strong>2. Theo kế hoạch</strong></p>
-<table>
-<tr><th>Kế hoạch</th>{{ heads(task_titles) }}</tr>
-{% for p in r.by_plan %}
-<tr><td>
-{% if p.plan %}
-{{ p.title }} <em>({{ p.plan }}, phiên bản {{ p.version }})</em>
-{% else %}
-Nhiệm vụ ngoài kế hoạch (khắc phục sau kiểm tra)
-{% endif %}
-</td>
-{{ cells(p, task_columns) }}</tr>
-{% else %}
-<tr><td colspan="8" class="note">Không có nhiệm vụ đến hạn trong kỳ.</td></tr>
-{% endfor %}
-</table>
-<p><strong>3. Theo nhóm chỉ số</strong></p>
-<table>
-<tr><th>Chỉ số</th><th>Nội dung</th>{{ heads(task_titles) }}</tr>
-{% for c in r.by_category %}
-<tr><td>{{ c.index or "" }}</td><td>{{ c.name or c.category or "Chưa phân nhóm" }}</td>
-{{ cells(c, task_columns) }}</tr>
-{% else %}
-<tr><td colspan="9" class="note">Không có nhiệm vụ đến hạn trong kỳ.</td></tr>
-{% endfor %}
-</table>
-<p><strong>4. Theo đơn vị chủ trì</strong></p>
-<table>
-<tr><th>Đơn vị</th>{{ heads(task_titles) }}</tr>
-{% for u in r.by_unit if u.tasks %}
-<tr><td>{{ u.name or u.unit }}</td>
-{{ cells(u, task_columns) }}</tr>
-{% else %}
-<tr><td colspan="8" class="note">Không có nhiệm vụ đến hạn trong kỳ.</td></tr>
-{% endfor %}
-</table>
-{% if completion %}
-{{ chart(completion) }}
-{% endif %}
-
-<h2>II. GIẢI QUYẾT HỒ SƠ THỦ TỤC HÀNH CHÍNH</h2>
-<p>Trong kỳ tiếp nhận <strong>{{ t.dossiers_received | number }}</strong> hồ sơ; đã giải
-quyết {{ t.dossiers_resolved | number }} hồ sơ, trong đó đúng hạn
-{{ t.dossiers_resolved_on_time | number }} (đạt {{ t.dossiers_on_time_pct | pct }}), trễ hạn
-{{ t.dossiers_resolved_late | number }}; đang giải quyết {{ t.dossiers_pending | number }} hồ sơ
-({{ t.dossiers_overdue | number }} hồ sơ đã quá hạn). Đã gửi {{ t.apology_letters | number }}
-phiếu xin lỗi và hẹn lại ngày trả kết quả; {{ t.escalations | number }} hồ sơ quá hạn sau khi
-hẹn lại đã báo cáo lãnh đạo.</p>
-<table>
-<tr><th>Đơn vị giải quyết</th>{{ heads(dossier_titles) }}</tr>
-{% for u in r.by_unit if u.dossiers_received or u.apology_letters or u.escalations %}
-<tr><td>{{ u.name or u.unit or "Không rõ đơn vị" }}</td>
-{{ cells(u, dossier_columns) }}</tr>
-{% else %}
-<tr><td colspan="10" class="note">Không có hồ sơ trong kỳ.</td></tr>
-{% endfor %}
-</table>
-
-<h2>III. CÔNG TÁC KIỂM TRA CẢI CÁCH HÀNH CHÍNH</h2>
-<p>Trong kỳ đã hoàn thành {{ t.inspections_done | number }} cuộc kiểm tra tại
-{{ t.units_inspected | number }}/{{ t.units_inspectable | number }} phòng, đơn vị thuộc diện
-kiểm tra, đạt {{ t.inspection_coverage_pct | pct }}.
-{% if inspected %}
-Đơn vị đã được kiểm tra: {{ inspected | join(", ") }}.
-{% endif %}
-</p>
-
-<h2>IV. TỶ LỆ ĐÚNG HẠN THEO KỲ</h2>
-<table>
-<tr><th>Kỳ</th><th>Từ ngày</th><th>Đến ngày</th>{{ heads(trend_titles) }}</tr>
-{% for q in r.trend %}
-<tr><td>{{ quarter(q.period) }}</td><td>{{ q.from | short_date }}</td>
-<td>{{ q.to | short_date }}</td>
-{{ cells(q, trend_columns) }}</tr>
-{% endfor %}
-</table>
-{% if on_time %}
-{{ chart(on_time) }}
-{% endif %}
-
-<div class="sign">
-  <div class="to-list"><strong><em>Nơi nhận:</em></strong><br>
-  - Sở Nội vụ tỉnh {{ r.organisation.province }};<br>
-  - Lưu: VT, {{ r.office_unit }}.</div>
-  <div class="who"><strong>THỦ TRƯỞNG CƠ QUAN</strong><br>
-  <em>(Ký, ghi rõ họ tên và đóng dấu)</em></div>
-</div>
-<p class="proof">Thông tin xác thực: báo cáo số hiệu {{ r.snapshot }}, lần lập thứ
-{{ r.revision }}, lập lúc {{ generated }} bởi {{ r.generated_by }}.
-{% if r.plans %}
-Căn cứ số liệu:
-{% for p in r.plans %}
-{{ p.id }} (phiên bản {{ p.version }}){{ "; " if not loop.last else "." }}
-{% endfor %}
-{% endif %}
-Mã SHA-256 của nội dung báo cáo (ghi trong nhật ký kiểm toán): {{ r.hash }}.</p>
-</body>
-</html>
-"""
+    (resources.files("workflow.documents") / "templates" / "report.html").read_text("utf-8")
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from workflow.domain.sampling import parse_period
+from workflow.domain.periods import parse_period
 from workflow.errors import InvalidInput
 
 

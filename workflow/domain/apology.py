@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from workflow.domain.calendar import WorkingCalendar
-from workflow.domain.lifecycle import State
-
-OPEN = frozenset({State.ASSIGNED, State.IN_PROGRESS, State.SUBMITTED})
+from workflow.domain.lifecycle import NOT_DONE, State
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +74,7 @@ def notice_window_end(as_of: dt.date, calendar: WorkingCalendar, rules: ApologyR
 def decide(
     dossier: DossierFacts, as_of: dt.date, calendar: WorkingCalendar, rules: ApologyRules
 ) -> Apology | Escalation | None:
-    if dossier.state not in OPEN:
+    if dossier.state not in NOT_DONE:
         return None  # approved (verified) or returned: nothing to apologise for
     if dossier.current_due > notice_window_end(as_of, calendar, rules):
         return None

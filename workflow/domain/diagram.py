@@ -1,16 +1,14 @@
-"""The lifecycle as a Mermaid state diagram, generated from the machine the engine runs."""
+"""The lifecycle as a Mermaid state diagram, read off the machine the engine runs."""
 
 from __future__ import annotations
 
-from workflow.domain.lifecycle import MACHINE, RULES, TERMINAL_STATES, Move
+from workflow.domain.lifecycle import EDGES, MACHINE, TERMINAL_STATES, Move, State
 
 
-def _who(move: Move) -> str:
-    rule = RULES[move]
-    who = "lead unit" if rule.by_lead_unit else " or ".join(sorted(r.value for r in rule.roles))
-    if move is Move.VERIFY:
-        who += ", not the submitter"
-    return who + (", note" if rule.note else "")
+def _who(move: Move, source: State) -> str:
+    """The transition's guards in words, those every move shares left out."""
+    described = (guard.describe() for guard in EDGES[(move, source)].guards)
+    return ", ".join(text for text in described if text)
 
 
 def mermaid() -> str:
@@ -18,6 +16,7 @@ def mermaid() -> str:
     for name, event in MACHINE.events.items():
         for source, transitions in event.transitions.items():
             for transition in transitions:
-                lines.append(f"    {source} --> {transition.dest}: {name} ({_who(Move(name))})")
+                who = _who(Move(name), State(source))
+                lines.append(f"    {source} --> {transition.dest}: {name} ({who})")
     lines += [f"    {state.value} --> [*]" for state in sorted(TERMINAL_STATES)]
     return "\n".join(lines) + "\n"

@@ -23,8 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from workflow.domain.sampling import Period, parse_period
-from workflow.errors import InvalidInput
+from workflow.domain.periods import Period, parse_period
+from workflow.errors import InvalidInput, RecordInvalid
 
 Loc = tuple[str | int, ...]
 
@@ -81,14 +81,11 @@ class InspectionRecord:
         }
 
 
-class RecordInvalid(InvalidInput):
-    """A record that cannot be accepted, with every problem and where it is."""
-
-    def __init__(self, problems: list[tuple[Loc, str]]) -> None:
-        self.problems = problems
-        first_loc, first = problems[0]
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        super().__init__(f"{_where(first_loc)}: {first}{more}")
+def record_invalid(problems: list[tuple[Loc, str]]) -> RecordInvalid:
+    """The refusal of a record, worded by its first problem and where it is."""
+    first_loc, first = problems[0]
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return RecordInvalid(problems, f"{_where(first_loc)}: {first}{more}")
 
 
 def _where(loc: Loc) -> str:
@@ -164,7 +161,7 @@ def read_record(raw: object, checklist: Sequence[int], today: dt.date) -> Inspec
     r = _Reader()
     top = r.mapping(raw, (), RECORD_KEYS)
     if top is None:
-        raise RecordInvalid(r.problems)
+        raise record_invalid(r.problems)
     inspected_on = today
     if top.get("inspected_on") is not None:
         parsed = _date(top["inspected_on"])
@@ -192,7 +189,7 @@ def read_record(raw: object, checklist: Sequence[int], today: dt.date) -> Inspec
         fixes=tuple(fixes),
     )
     if r.problems:
-        raise RecordInvalid(r.problems)
+        raise record_invalid(r.problems)
     return record
 
 

@@ -1,20 +1,26 @@
-"""The task lifecycle: states, moves, and who may make each move.
+"""The task lifecycle: states, moves, and who may make each move, declared once.
 
-One `transitions` Machine, shared by every task and holding no model: it is the state graph
-that the rules query (`get_transitions`), never an object per task. The service decides and
-commits; nothing here has side effects, so a refused move leaves nothing behind.
+One `transitions` Machine, shared by every task and holding no model, declares the states,
+the moves (its triggers) and each move's conditions (the guards below: same agency, not an
+auditor, the lead unit or a role, four-eyes, a required note, a new lead unit). Everything
+else is read off it: `decide` (is this move allowed, in which role), `RULES` (the table the
+README and replay use), `allowed_moves` (what this person may do now), the Mermaid diagram.
+The service decides and commits; nothing here has side effects, so a refused move leaves
+nothing behind.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from transitions import Machine
 
 from workflow.domain.roles import Actor, Role
-from workflow.errors import InvalidInput, MoveNotAllowed, PermissionDenied
+from workflow.errors import InvalidInput, MoveNotAllowed, PermissionDenied, PlanflowError
 
 
 class State(StrEnum):
@@ -36,65 +42,6 @@ class Move(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class MoveRule:
-    sources: tuple[State, ...]
-    dest: State
-    by_lead_unit: bool  # a member of the task's lead unit (staff, unit head, ...)
-    roles: frozenset[Role]  # otherwise: one of these roles
-    note: str | None  # what the required note must say, or None when optional
-
-
-_LEAD_UNIT_ACTING_ROLES = (Role.UNIT_HEAD, Role.STAFF, Role.OFFICE, Role.INSPECTOR, Role.LEADER)
-
-RULES: dict[Move, MoveRule] = {
-    Move.START: MoveRule((State.ASSIGNED,), State.IN_PROGRESS, True, frozenset(), None),
-    Move.SUBMIT: MoveRule(
-        (State.IN_PROGRESS,), State.SUBMITTED, True, frozenset(), "a note saying what was delivered"
-    ),
-    Move.RETURN: MoveRule(
-        (State.SUBMITTED,), State.IN_PROGRESS, False, frozenset({Role.OFFICE}), "a reason"
-    ),
-    Move.VERIFY: MoveRule(
-        (State.SUBMITTED,), State.VERIFIED, False, frozenset({Role.OFFICE}), None
-    ),
-    Move.CLOSE: MoveRule(
-        (State.VERIFIED,), State.CLOSED, False, frozenset({Role.OFFICE, Role.LEADER}), None
-    ),
-    Move.REASSIGN: MoveRule(
-        (State.ASSIGNED, State.IN_PROGRESS),
-        State.ASSIGNED,
-        False,
-        frozenset({Role.OFFICE}),
-        "a reason",
-    ),
-    # A task no longer needed (a unit dropped by an inspection redraw, a row dropped from a
-    # plan) is closed with its reason, before any result was submitted; it never counts as
-    # completed (it has no completion time).
-    Move.WITHDRAW: MoveRule(
-        (State.ASSIGNED, State.IN_PROGRESS),
-        State.CLOSED,
-        False,
-        frozenset({Role.OFFICE}),
-        "a reason",
-    ),
-}
-
-MACHINE = Machine(
-    model=None,
-    states=[s.value for s in State],
-    transitions=[
-        {"trigger": move.value, "source": [s.value for s in rule.sources], "dest": rule.dest.value}
-        for move, rule in RULES.items()
-    ],
-    initial=State.ASSIGNED.value,
-    auto_transitions=False,
-)
-
-TERMINAL_STATES = frozenset({State.CLOSED})
-OPEN_STATES = frozenset(State) - TERMINAL_STATES
-
-
-@dataclass(frozen=True, slots=True)
 class TaskFacts:
     """What the rules need to know about a task."""
 
@@ -112,6 +59,237 @@ class MoveRequest:
     to_unit: str | None = None
 
 
+# ----------------------------------------------------------------------------- guards
+
+
+class Guard(ABC):
+    """A condition of a transition: `check` passes (returning the role the person acts in,
+    when the guard is the one that decides it) or raises the refusal, in words. Called, it
+    says only whether the move passes."""
+
+    needs_input = False  # passes or not on what the person types (a note, a unit)
+
+    @abstractmethod
+    def check(self, task: TaskFacts, actor: Actor, request: MoveRequest) -> Role | None: ...
+
+    def __call__(self, task: TaskFacts, actor: Actor, request: MoveRequest) -> bool:
+        try:
+            self.check(task, actor, request)
+        except PlanflowError:
+            return False
+        return True
+
+    def describe(self) -> str:
+        return ""
+
+
+class SameAgency(Guard):
+    def check(self, task: TaskFacts, actor: Actor, request: MoveRequest) -> None:
+        if actor.organisation != task.organisation:
+            raise PermissionDenied(
+                f"{actor.id} belongs to {actor.organisation} and cannot act on task {task.id} "
+                f"of {task.organisation}"
+            )
+
+
+class NotOnlyAuditor(Guard):
+    """Auditors read and verify the log. (A person holding auditor and another role acts in
+    the other role.)"""
+
+    def check(self, task: TaskFacts, actor: Actor, request: MoveRequest) -> None:
+        if actor.roles == frozenset({Role.AUDITOR}):
+            raise PermissionDenied(f"{actor.id} is an auditor: auditors read and verify, never act")
+
+
+class LeadUnitMember(Guard):
+    """A member of the task's lead unit, acting in the first of these roles they hold."""
+
+    ACTING = (Role.UNIT_HEAD, Role.STAFF, Role.OFFICE, Role.INSPECTOR, Role.LEADER)
+
+    def check(self, task: TaskFacts, actor: Actor, request: MoveRequest) -> Role:
+        if actor.unit != task.lead_unit:
+            raise PermissionDenied(
+                f"only a member of the lead unit {task.lead_unit} can {request.move} task "
+                f"{task.id}; {actor.id} belongs to {actor.unit}"
+            )
+        for role in self.ACTING:
+            if role in actor.roles:
+                return role
+        raise PermissionDenied(f"{actor.id} holds no role that can act on tasks")
+
+    def describe(self) -> str:
+        return "lead unit"
+
+
+class HoldsRole(Guard):
+    def __init__(self, *roles: Role) -> None:
+        self.roles = frozenset(roles)
+
+    def check(self, task: TaskFacts, actor: Actor, request: MoveRequest) -> Role:
+        for role in sorted(self.roles):
+            if role in actor.roles:
+                return role
+        held = ", ".join(sorted(actor.roles)) or "no role"
+        raise PermissionDenied(
+            f"{request.move} needs the {_names(sorted(self.roles))} role; {actor.id} has {held}"
+        )
+
+    def describe(self) -> str:
+        return " or ".join(sorted(r.value for r in self.roles))
+
+
+class NotTheSubmitter(Guard):
+    """Four-eyes: whoever submitted the result does not approve it."""
+
+    def check(self, task: TaskFacts, actor: Actor, request: MoveRequest) -> None:
+        if task.submitted_by == actor.id:
+            raise PermissionDenied(
+                f"four-eyes rule: {actor.id} submitted task {task.id} and cannot also verify "
+                "it; another member of the coordinating office must verify"
+            )
+
+    def describe(self) -> str:
+        return "not the submitter"
+
+
+class NoteRequired(Guard):
+    needs_input = True
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def check(self, task: TaskFacts, actor: Actor, request: MoveRequest) -> None:
+        if not (request.note or "").strip():
+            raise InvalidInput(f"{request.move} needs --note with {self.what}")
+
+    def describe(self) -> str:
+        return "note"
+
+
+class NewLeadUnit(Guard):
+    """Reassign: the unit that leads the task from now on, another than today's."""
+
+    needs_input = True
+
+    def check(self, task: TaskFacts, actor: Actor, request: MoveRequest) -> None:
+        target = (request.to_unit or "").strip()
+        if not target:
+            raise InvalidInput(f"{request.move} needs --to UNIT, the new lead unit")
+        if target == task.lead_unit:
+            raise InvalidInput(f"task {task.id} is already led by {target}; name another unit")
+
+
+# ----------------------------------------------------------------------------- the machine
+
+SAME_AGENCY = SameAgency()
+# Every move's first conditions: a person acts only on their own agency's tasks, and never
+# as an auditor alone.
+EVERY_MOVE: tuple[Guard, ...] = (SAME_AGENCY, NotOnlyAuditor())
+LEAD_UNIT = LeadUnitMember()
+OFFICE = HoldsRole(Role.OFFICE)
+A_REASON = NoteRequired("a reason")
+
+
+def _move(move: Move, sources: Sequence[State], dest: State, *guards: Guard) -> dict[str, Any]:
+    return {
+        "trigger": move.value,
+        "source": [s.value for s in sources],
+        "dest": dest.value,
+        "conditions": [*EVERY_MOVE, *guards],
+    }
+
+
+MACHINE = Machine(
+    model=None,
+    states=[s.value for s in State],
+    transitions=[
+        _move(Move.START, [State.ASSIGNED], State.IN_PROGRESS, LEAD_UNIT),
+        _move(
+            Move.SUBMIT,
+            [State.IN_PROGRESS],
+            State.SUBMITTED,
+            LEAD_UNIT,
+            NoteRequired("a note saying what was delivered"),
+        ),
+        _move(Move.RETURN, [State.SUBMITTED], State.IN_PROGRESS, OFFICE, A_REASON),
+        _move(Move.VERIFY, [State.SUBMITTED], State.VERIFIED, OFFICE, NotTheSubmitter()),
+        _move(Move.CLOSE, [State.VERIFIED], State.CLOSED, HoldsRole(Role.OFFICE, Role.LEADER)),
+        _move(
+            Move.REASSIGN,
+            [State.ASSIGNED, State.IN_PROGRESS],
+            State.ASSIGNED,
+            OFFICE,
+            A_REASON,
+            NewLeadUnit(),
+        ),
+        # A task no longer needed (a unit dropped by an inspection redraw, a row dropped from
+        # a plan) is closed with its reason, before any result was submitted; it never counts
+        # as completed (it has no completion time).
+        _move(Move.WITHDRAW, [State.ASSIGNED, State.IN_PROGRESS], State.CLOSED, OFFICE, A_REASON),
+    ],
+    initial=State.ASSIGNED.value,
+    auto_transitions=False,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """One transition of the machine: where the move leads from a state, on what guards."""
+
+    dest: State
+    guards: tuple[Guard, ...]
+
+
+def _guard(condition: object) -> Guard:
+    assert isinstance(condition, Guard), f"a lifecycle condition is not a Guard: {condition!r}"
+    return condition
+
+
+# The machine's graph, read once: every move asks where it leads and on what conditions.
+EDGES: dict[tuple[Move, State], Edge] = {
+    (Move(trigger), State(source)): Edge(
+        State(str(transition.dest)), tuple(_guard(c.func) for c in transition.conditions)
+    )
+    for trigger, event in MACHINE.events.items()
+    for source, found in event.transitions.items()
+    for transition in found
+}
+
+TERMINAL_STATES = frozenset(s for s in State if not MACHINE.get_triggers(s.value))
+OPEN_STATES = frozenset(State) - TERMINAL_STATES
+# Verification is what "done" means (the work accepted; a task's completion time): the
+# states before it are the work still to do, and what counts as overdue past a due date.
+NOT_DONE = OPEN_STATES - {State.VERIFIED}
+
+
+@dataclass(frozen=True, slots=True)
+class MoveRule:
+    """A move as the machine declares it, in a table (the README, the diagram, replay)."""
+
+    sources: tuple[State, ...]
+    dest: State
+    by_lead_unit: bool  # a member of the task's lead unit (staff, unit head, ...)
+    roles: frozenset[Role]  # otherwise: one of these roles
+    note: str | None  # what the required note must say, or None when optional
+    four_eyes: bool  # never the person who submitted the result
+
+
+def _rule(move: Move) -> MoveRule:
+    edges = [(state, edge) for (m, state), edge in EDGES.items() if m is move]
+    guards = edges[0][1].guards
+    return MoveRule(
+        sources=tuple(state for state, _ in edges),
+        dest=edges[0][1].dest,
+        by_lead_unit=any(isinstance(g, LeadUnitMember) for g in guards),
+        roles=frozenset(r for g in guards if isinstance(g, HoldsRole) for r in g.roles),
+        note=next((g.what for g in guards if isinstance(g, NoteRequired)), None),
+        four_eyes=any(isinstance(g, NotTheSubmitter) for g in guards),
+    )
+
+
+RULES: dict[Move, MoveRule] = {move: _rule(move) for move in Move}
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     move: Move
@@ -122,24 +300,28 @@ class Decision:
 
 
 def allowed_sources(move: Move) -> list[State]:
-    return [State(str(t.source)) for t in MACHINE.get_transitions(trigger=move.value)]
-
-
-# The machine's graph as a table, read once: every move asks where it leads.
-_DESTINATIONS = {
-    (Move(trigger), State(source)): State(str(transition.dest))
-    for trigger, event in MACHINE.events.items()
-    for source, found in event.transitions.items()
-    for transition in found
-}
+    return list(RULES[move].sources)
 
 
 def destination(move: Move, state: State) -> State | None:
-    return _DESTINATIONS.get((move, state))
+    edge = EDGES.get((move, state))
+    return edge.dest if edge is not None else None
 
 
 def available_moves(state: State) -> list[Move]:
     return [Move(t) for t in MACHINE.get_triggers(state.value)]
+
+
+def allowed_moves(task: TaskFacts, actor: Actor) -> list[Move]:
+    """The moves this person may make on this task now, in the machine's order: every
+    guard passes but those that judge what the person types (a note, a unit)."""
+    out = []
+    for move in available_moves(task.state):
+        request = MoveRequest(move)
+        guards = EDGES[(move, task.state)].guards
+        if all(g.needs_input or g(task, actor, request) for g in guards):
+            out.append(move)
+    return out
 
 
 def _names(items: Iterable[str]) -> str:
@@ -148,61 +330,27 @@ def _names(items: Iterable[str]) -> str:
 
 
 def decide(task: TaskFacts, actor: Actor, request: MoveRequest) -> Decision:
-    """Check a move against state, role, four-eyes and required note; return what it does.
+    """Check a move against the machine's guards; return what it does.
 
-    Order of checks: the agency (a person never acts on another agency's task), then the
-    state, then the role and four-eyes, then the note. Each refusal says why.
+    The agency first (a person of another agency learns nothing of the task, not even its
+    state), then the state, then the transition's guards in their declared order (role,
+    four-eyes, note, unit). Each refusal says why.
     """
     move = request.move
-    rule = RULES[move]
-    if actor.organisation != task.organisation:
-        raise PermissionDenied(
-            f"{actor.id} belongs to {actor.organisation} and cannot act on task {task.id} "
-            f"of {task.organisation}"
-        )
-    dest = destination(move, task.state)
-    if dest is None:
+    SAME_AGENCY.check(task, actor, request)
+    edge = EDGES.get((move, task.state))
+    if edge is None:
         raise MoveNotAllowed(
             f"cannot {move} task {task.id}: it is {task.state}; {move} is allowed only when "
             f"the task is {_names(allowed_sources(move))}"
         )
-    role = _acting_role(task, actor, move, rule)
-    if move is Move.VERIFY and task.submitted_by == actor.id:
-        raise PermissionDenied(
-            f"four-eyes rule: {actor.id} submitted task {task.id} and cannot also verify it; "
-            "another member of the coordinating office must verify"
-        )
-    note = (request.note or "").strip()
-    if rule.note is not None and not note:
-        raise InvalidInput(f"{move} needs --note with {rule.note}")
+    role: Role | None = None
     lead_unit = task.lead_unit
-    if move is Move.REASSIGN:
-        target = (request.to_unit or "").strip()
-        if not target:
-            raise InvalidInput("reassign needs --to UNIT, the new lead unit")
-        if target == task.lead_unit:
-            raise InvalidInput(f"task {task.id} is already led by {target}; name another unit")
-        lead_unit = target
-    return Decision(move, task.state, dest, role, lead_unit)
-
-
-def _acting_role(task: TaskFacts, actor: Actor, move: Move, rule: MoveRule) -> Role:
-    if actor.roles == frozenset({Role.AUDITOR}):
-        raise PermissionDenied(f"{actor.id} is an auditor: auditors read and verify, never act")
-    if rule.by_lead_unit:
-        if actor.unit != task.lead_unit:
-            raise PermissionDenied(
-                f"only a member of the lead unit {task.lead_unit} can {move} task {task.id}; "
-                f"{actor.id} belongs to {actor.unit}"
-            )
-        for role in _LEAD_UNIT_ACTING_ROLES:
-            if actor.has(role):
-                return role
-        raise PermissionDenied(f"{actor.id} holds no role that can act on tasks")
-    for role in sorted(rule.roles):
-        if actor.has(role):
-            return role
-    held = ", ".join(sorted(actor.roles)) or "no role"
-    raise PermissionDenied(
-        f"{move} needs the {_names(sorted(rule.roles))} role; {actor.id} has {held}"
-    )
+    for guard in edge.guards:
+        decided = guard.check(task, actor, request)
+        if decided is not None:
+            role = decided
+        if isinstance(guard, NewLeadUnit):
+            lead_unit = (request.to_unit or "").strip()
+    assert role is not None, f"{move} declares no guard that decides the acting role"
+    return Decision(move, task.state, edge.dest, role, lead_unit)

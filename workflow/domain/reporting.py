@@ -1,7 +1,7 @@
 """Reporting periods, their data windows, and the rules that classify what a report counts.
 
 **Windows.** A report covers a period key ('2024Q2', '2024H1', '2024'; see
-`sampling.parse_period`) over a window of local (Vietnam) dates, both ends included:
+`periods.parse_period`) over a window of local (Vietnam) dates, both ends included:
 
 - `reporting` (the default; the Decree 09/2019/NĐ-CP convention, ../shared/DOMAIN.md): from the
   15th of the month before the period to the 14th of its last month. Q1 is 15/12 of the year
@@ -22,7 +22,7 @@ window of 2025Q1 (from 15/12/2024), not in 2024's.
 - inspections completed (verified) in the window.
 
 **Classification** (the functions below state each rule; the SQL in
-`workflow.services.reports` applies the same ones, and the tests check they agree):
+`workflow.store.queries.report_figures` applies the same ones, and the tests check they agree):
 
 - a task is *completed* when it has a completion time (it was verified; a task withdrawn
   without a result has none); *on time* when its completion's local date is on or before its
@@ -53,7 +53,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from workflow.domain.sampling import Period, parse_period
+from workflow.domain.periods import Period, parse_period
 from workflow.errors import InvalidInput
 
 WindowRule = Literal["reporting", "calendar"]

@@ -39,7 +39,8 @@ added later enters as never inspected and ranks first, which can delay others by
 
 **Periods.** A key is a year "2024", a half "2024H1" or a quarter "2024Q3" (the keys tasks
 use). One organisation inspects on one kind of period: comparing a unit last inspected in
-"2024Q3" with a selection for "2025" is refused as `InvalidInput` rather than guessed.
+"2024Q3" with a selection for "2025" is refused as `InvalidInput` rather than guessed
+(`workflow.domain.periods`).
 
 Pure: no database, no Prefect, no logging; stdlib only.
 """
@@ -49,12 +50,15 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Any
 
+from workflow.domain.periods import Period as Period  # re-exported: draws name periods
+from workflow.domain.periods import parse_period as parse_period
+from workflow.domain.periods import periods_since as periods_since
+from workflow.domain.periods import since as _since
 from workflow.errors import AuditVerificationFailed, InvalidInput
 
 MIN_RATIO = 0.3
@@ -62,65 +66,6 @@ ALGORITHM_VERSION = "rotation-risk-seeded/1"
 
 _MIN_RATIO_EXACT = Fraction(3, 10)
 _KNOWN_ALGORITHMS = frozenset({ALGORITHM_VERSION})
-
-Granularity = Literal["year", "half", "quarter"]
-_PER_YEAR: dict[Granularity, int] = {"year": 1, "half": 2, "quarter": 4}
-_PERIOD_KEY = re.compile(r"([1-9][0-9]{3})(?:(Q)([1-4])|(H)([12]))?")
-
-# ----------------------------------------------------------------------------- periods
-
-
-@dataclass(frozen=True, slots=True)
-class Period:
-    """A parsed period key; `ordinal` counts periods of its granularity (consecutive = +1)."""
-
-    key: str
-    granularity: Granularity
-    year: int
-    index: int  # 1 for a year; 1-2 for a half; 1-4 for a quarter
-
-    @property
-    def ordinal(self) -> int:
-        return self.year * _PER_YEAR[self.granularity] + self.index - 1
-
-
-def parse_period(key: str) -> Period:
-    """'2024' (a year), '2024H1' (a half-year) or '2024Q3' (a quarter); anything else is
-    `InvalidInput`."""
-    match = _PERIOD_KEY.fullmatch(key) if isinstance(key, str) else None
-    if match is None:
-        raise InvalidInput(
-            f"period {key!r} is not a year (2024), a half-year (2024H1) or a quarter (2024Q3)"
-        )
-    year = int(match.group(1))
-    if match.group(2):
-        return Period(key, "quarter", year, int(match.group(3)))
-    if match.group(4):
-        return Period(key, "half", year, int(match.group(5)))
-    return Period(key, "year", year, 1)
-
-
-def _since(last: str | None, current: Period, unit: str | None = None) -> int | None:
-    if last is None:
-        return None
-    previous = parse_period(last)
-    whose = f"unit {unit} was last inspected in" if unit else "the last inspection is in"
-    if previous.granularity != current.granularity:
-        raise InvalidInput(
-            f"{whose} {previous.key}, a {previous.granularity}, but the selection is for "
-            f"{current.key}, a {current.granularity}: one organisation inspects on one kind "
-            "of period"
-        )
-    if previous.ordinal > current.ordinal:
-        raise InvalidInput(f"{whose} {previous.key}, after the period selected ({current.key})")
-    return current.ordinal - previous.ordinal
-
-
-def periods_since(last: str | None, current: str) -> int | None:
-    """How many periods of `current`'s kind have passed since `last` (0: the same period;
-    None: never inspected, staler than any number). Mixed kinds of period, or a `last` after
-    `current`, are `InvalidInput`."""
-    return _since(last, parse_period(current))
 
 
 # ------------------------------------------------------------------------- the ratio rule

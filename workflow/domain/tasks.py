@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from workflow.domain.lifecycle import OPEN_STATES, State, TaskFacts
+from workflow.domain.lifecycle import NOT_DONE, State, TaskFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +39,7 @@ class TaskView:
 
     def is_overdue(self, today: dt.date) -> bool:
         """Past its due date and not yet verified (verification is what "done" means)."""
-        return (
-            self.due_date is not None
-            and self.due_date < today
-            and self.state in OPEN_STATES - {State.VERIFIED}
-        )
+        return self.due_date is not None and self.due_date < today and self.state in NOT_DONE
 
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -52,3 +48,22 @@ class TaskView:
             value = out[key]
             out[key] = value.isoformat() if value is not None else None
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class MoveSubject:
+    """What a move reads of its task before deciding: the rules' facts and what the entry
+    records. The full row comes back from the compare-and-set, so it is parsed once."""
+
+    id: int
+    organisation: str
+    plan: str | None
+    kind: str
+    state: State
+    lead_unit: str
+    version: int
+    submitted_by: str | None
+    returned_count: int
+
+    def facts(self) -> TaskFacts:
+        return TaskFacts(self.id, self.organisation, self.lead_unit, self.state, self.submitted_by)

@@ -1,5 +1,5 @@
 """The use cases: the only code that changes state, one database transaction each."""
 
-from workflow.services.context import Context
+from workflow.context import Context
 
 __all__ = ["Context"]

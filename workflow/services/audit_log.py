@@ -8,14 +8,15 @@ import re
 from concurrent.futures import ProcessPoolExecutor
 from typing import IO, Any, Literal
 
-from sqlalchemy import func, select
-
-from workflow import audit
-from workflow import replay as replay_log
+from workflow.clock import SystemClock
+from workflow.context import Context
+from workflow.documents import audit_export
+from workflow.domain import replay as replay_log
+from workflow.domain.audit_chain import Span, Verification, finish
+from workflow.domain.audit_chain import verify as verify_rows
+from workflow.domain.filters import AuditFilter
 from workflow.errors import InvalidInput
-from workflow.services.context import Context
-from workflow.store.engine import open_engine, reading
-from workflow.store.tables import audit_log, tasks
+from workflow.store.uow import UnitOfWork
 
 # From this many entries `verify` splits the log between processes: below it, starting them
 # costs more than they save (one process checks ~100,000 entries a second).
@@ -35,14 +36,14 @@ def parse_anchor(raw: str) -> tuple[int, str]:
     return int(match.group(1)), match.group(2)
 
 
-def query(ctx: Context, where: audit.AuditFilter) -> list[dict[str, Any]]:
-    with reading(ctx.engine) as conn:
-        return audit.query(conn, where)
+def query(ctx: Context, where: AuditFilter) -> list[dict[str, Any]]:
+    with ctx.uow.reading() as r:
+        return r.audit.query(where)
 
 
 def verify(
     ctx: Context, anchor: tuple[int, str] | None = None, *, workers: int | None = None
-) -> audit.Verification:
+) -> Verification:
     """`audit verify`: the whole chain, in one process or split between `workers` processes
     (default: one per core, up to MAX_WORKERS, for logs of PARALLEL_FROM entries or more).
 
@@ -51,41 +52,38 @@ def verify(
     it, and the first problem of the first span that has one is the first problem of the
     log: the same answer as one pass, found by every core at once.
     """
-    with reading(ctx.engine) as conn:
-        head = int(conn.execute(select(func.coalesce(func.max(audit_log.c.seq), 0))).scalar_one())
+    uow = ctx.uow
+    with uow.reading() as r:
+        head = r.audit.last_seq()
         if workers is None:
-            workers = _default_workers(ctx, head)
+            workers = _default_workers(uow, head)
         if workers <= 1 or head < 2:
-            return audit.verify(audit.iter_raw(conn), anchor)
+            return verify_rows(r.audit.rows(), anchor)
     workers = min(workers, head)
     bounds = [1 + head * i // workers for i in range(workers)]
     his: list[int | None] = [*bounds[1:], None]  # the last span runs to the end
-    url = ctx.engine.url.render_as_string(hide_password=False)
     # No pooled connection may cross into a forked worker (two processes on one socket).
-    ctx.engine.dispose()
+    uow.dispose()
     methods = multiprocessing.get_all_start_methods()
     start = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     with ProcessPoolExecutor(workers, mp_context=start) as pool:
-        spans = list(pool.map(_verify_part, [url] * workers, bounds, his, [anchor] * workers))
-    return audit.finish(spans, anchor)
+        spans = list(pool.map(_verify_part, [uow.url] * workers, bounds, his, [anchor] * workers))
+    return finish(spans, anchor)
 
 
-def _default_workers(ctx: Context, head: int) -> int:
-    database = ctx.engine.url.database or ""
-    if head < PARALLEL_FROM or (
-        ctx.engine.dialect.name == "sqlite" and database in ("", ":memory:")
-    ):
+def _default_workers(uow: UnitOfWork, head: int) -> int:
+    if head < PARALLEL_FROM or not uow.shared_between_processes():
         return 1  # small, or a database other processes cannot open
     return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
 
 
-def _verify_part(url: str, lo: int, hi: int | None, anchor: tuple[int, str] | None) -> audit.Span:
-    engine = open_engine(url)
+def _verify_part(url: str, lo: int, hi: int | None, anchor: tuple[int, str] | None) -> Span:
+    uow = UnitOfWork.open(url, SystemClock())
     try:
-        with reading(engine) as conn:
-            return audit.verify_stored_span(conn, lo, hi, anchor)
+        with uow.reading() as r:
+            return r.audit.verify_span(lo, hi, anchor)
     finally:
-        engine.dispose()
+        uow.dispose()
 
 
 def anchor(ctx: Context) -> dict[str, Any]:
@@ -103,28 +101,13 @@ def anchor(ctx: Context) -> dict[str, Any]:
 
 
 def replay(ctx: Context) -> replay_log.ReplayReport:
-    """Recompute every task from the audit log and hold the tasks table against it.
-
-    The tasks and the log are read in one snapshot (REPEATABLE READ on PostgreSQL; a SQLite
-    read transaction is one snapshot), so moves committed meanwhile never show as mismatches.
-    """
-    engine = ctx.engine
-    if engine.dialect.name == "postgresql":
-        engine = engine.execution_options(isolation_level="REPEATABLE READ")
-    with reading(engine) as conn:
-        c = tasks.c
-        stored = [
-            row._asdict()
-            for row in conn.execute(
-                select(
-                    c.id, c.state, c.version, c.lead_unit, c.submitted_by, c.returned_count
-                ).order_by(c.id)
-            )
-        ]
-        return replay_log.check(audit.iter_raw(conn), stored)
+    """Recompute every task from the audit log and hold the tasks table against it, both
+    read in one snapshot, so moves committed meanwhile never show as mismatches."""
+    with ctx.uow.reading(consistent=True) as r:
+        return replay_log.check(r.audit.entries(), r.tasks.as_replay_compares())
 
 
 def export(ctx: Context, fmt: Literal["jsonl", "csv"], out: IO[str]) -> int:
-    with reading(ctx.engine) as conn:
-        rows = audit.iter_raw(conn)
-        return audit.export_jsonl(rows, out) if fmt == "jsonl" else audit.export_csv(rows, out)
+    with ctx.uow.reading() as r:
+        write = audit_export.jsonl if fmt == "jsonl" else audit_export.csv
+        return write(r.audit.entries(), out)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from workflow.context import Context
 from workflow.definitions.models import OrganisationSpec
 from workflow.domain.calendar import WorkingCalendar
 from workflow.errors import InvalidInput, NotFound
-from workflow.services import plans
-from workflow.services.context import Context
+from workflow.store.queries.organisations import OrganisationQueries
 
 
 def calendar_for(ctx: Context, organisation: str | None) -> WorkingCalendar:
@@ -14,7 +14,13 @@ def calendar_for(ctx: Context, organisation: str | None) -> WorkingCalendar:
     `calendar:` overrides (extra days off, extra working days), which win."""
     if organisation is None:
         return WorkingCalendar()
-    spec = plans.known_organisations(ctx).get(organisation)
+    with ctx.uow.reading() as r:
+        return calendar_in(r.organisations, organisation)
+
+
+def calendar_in(organisations: OrganisationQueries, organisation: str) -> WorkingCalendar:
+    """`calendar_for`, read inside the caller's transaction."""
+    spec = organisations.spec(organisation)
     if spec is None:
         raise NotFound(f"organisation {organisation!r} does not exist")
     return calendar_of(spec)

@@ -9,46 +9,36 @@ the fix tasks are recorded once, under the notice key `conclusion:<task>`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, func, select
-
-from workflow import audit
 from workflow.clock import LOCAL_TZ, today_local
+from workflow.context import Context
 from workflow.documents import conclusion as document
+from workflow.domain.audit_chain import canonical_json, content_hash
+from workflow.domain.events import InspectionConcluded
 from workflow.domain.inspection import (
     InspectionRecord,
     Loc,
-    RecordInvalid,
     read_record,
     record_template,
 )
 from workflow.domain.lifecycle import Move
 from workflow.domain.roles import Role
-from workflow.errors import InvalidInput, NotFound, PermissionDenied
+from workflow.domain.tasks import TaskView
+from workflow.errors import InvalidInput, NotFound, PermissionDenied, RecordInvalid
 from workflow.services import tasks as task_service
-from workflow.services.context import Context
-from workflow.services.inspections import (
-    ACTOR,
-    INSPECTION_CATEGORY,
-    inspection_of,
-    organisation_spec,
-)
-from workflow.store import repo
-from workflow.store.engine import reading, writing
-from workflow.store.tables import inspection_records, inspection_targets, notices, people, tasks
+from workflow.services.inspection_draws import ACTOR, INSPECTION_CATEGORY, inspection_of
+from workflow.services.tasks import AttachedRecord
+from workflow.store.queries.inspections import Target
+from workflow.store.repositories.notices import NewNotice
+from workflow.store.uow import Reader, Tx
 
 
-def _target_of(conn: Connection, task_id: int) -> Any:
-    target = conn.execute(
-        select(inspection_targets)
-        .where(inspection_targets.c.task_id == task_id)
-        .order_by(inspection_targets.c.inspection_id.desc())
-    ).first()
+def _target_of(r: Reader, task_id: int) -> Target:
+    target = r.inspections.target_of(task_id)
     if target is None:
         raise InvalidInput(f"task {task_id} is not an inspection task of any draw")
     return target
@@ -56,23 +46,17 @@ def _target_of(conn: Connection, task_id: int) -> Any:
 
 def checklist_of(ctx: Context, task_id: int) -> list[int]:
     """The ids of the tasks an inspection task's record must cover."""
-    with reading(ctx.engine) as conn:
-        ids: list[int] = json.loads(_target_of(conn, task_id).checklist)
-    return ids
+    with ctx.uow.reading() as r:
+        return _target_of(r, task_id).checklist
 
 
 def template(ctx: Context, task_id: int) -> str:
     """A record to fill in for an inspection task, listing its checklist."""
-    with reading(ctx.engine) as conn:
-        target = _target_of(conn, task_id)
-        ids = json.loads(target.checklist)
-        rows = {
-            r.id: (r.id, r.code, r.title)
-            for r in conn.execute(
-                select(tasks.c.id, tasks.c.code, tasks.c.title).where(tasks.c.id.in_(ids))
-            )
-        }
-    return record_template([rows[i] for i in ids if i in rows], today_local(ctx.clock))
+    with ctx.uow.reading() as r:
+        ids = _target_of(r, task_id).checklist
+        found = r.inspections.checked_tasks(ids)
+    listed = [(found[i].id, found[i].code, found[i].title) for i in ids if i in found]
+    return record_template(listed, today_local(ctx.clock))
 
 
 def submit_record(
@@ -89,8 +73,8 @@ def submit_record(
 
     `locate` turns a place in the record into "file:line:column" for the error message.
     """
-    with writing(ctx.engine) as conn:
-        task = repo.get_task(conn, task_id)
+    with ctx.uow.writing() as tx:
+        task = tx.tasks.get(task_id)
         if task is None:
             raise NotFound(f"task {task_id} does not exist")
         if task.kind != "inspection":
@@ -98,7 +82,7 @@ def submit_record(
                 f"task {task_id} is a {task.kind} task, not an inspection task: submit it "
                 f"with `planflow tasks submit {task_id}`"
             )
-        actor = repo.get_actor(conn, actor_id)
+        actor = tx.organisations.actor(actor_id)
         if actor is None:
             raise NotFound(f"person {actor_id!r} does not exist")
         if not actor.has(Role.INSPECTOR):
@@ -106,9 +90,9 @@ def submit_record(
             raise PermissionDenied(
                 f"an inspection record is submitted by an inspector; {actor.id} has {held}"
             )
-        target = _target_of(conn, task_id)
+        target = _target_of(tx, task_id)
         try:
-            record = read_record(raw, json.loads(target.checklist), today_local(ctx.clock))
+            record = read_record(raw, target.checklist, tx.now.astimezone(LOCAL_TZ).date())
         except RecordInvalid as exc:
             if locate is None:
                 raise
@@ -116,34 +100,19 @@ def submit_record(
             more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
             raise InvalidInput(f"{locate(loc)}: {message}{more}") from None
         content = record.as_json()
-        record_hash = audit.content_hash(audit.canonical_json(content))
-        revision = (
-            1
-            + conn.execute(
-                select(func.count()).where(inspection_records.c.task_id == task_id)
-            ).scalar_one()
-        )
-        done = task_service.apply_move(
-            conn,
-            ctx,
+        record_hash = content_hash(canonical_json(content))
+        revision = 1 + tx.inspections.record_count(task_id)
+        done = task_service.make_move(
+            tx,
             task_id,
             Move.SUBMIT,
             actor_id,
             task.version if expected_version is None else expected_version,
             note=record.summary(),
-            data={"record": content, "record_hash": record_hash, "record_revision": revision},
+            attached=AttachedRecord(content, record_hash, revision),
             via="inspection",
         )
-        conn.execute(
-            inspection_records.insert().values(
-                task_id=task_id,
-                revision=revision,
-                record=audit.canonical_json(content),
-                record_hash=record_hash,
-                submitted_by=actor.id,
-                submitted_at=ctx.clock.now(),
-            )
-        )
+        tx.inspections.add_record(task_id, revision, content, record_hash, actor.id, tx.now)
     task_service.log_move(ctx, done)
     return {
         "task": done.task.as_json(),
@@ -158,22 +127,8 @@ def submit_record(
 
 def pending_conclusions(ctx: Context, organisation: str | None = None) -> list[int]:
     """Inspection tasks whose record was verified and that have no conclusion notice yet."""
-    c = tasks.c
-    stmt = (
-        select(c.id)
-        .where(
-            c.kind == "inspection",
-            c.completed_at.is_not(None),
-            ~select(notices.c.id)
-            .where(notices.c.task_id == c.id, notices.c.kind == "conclusion")
-            .exists(),
-        )
-        .order_by(c.id)
-    )
-    if organisation is not None:
-        stmt = stmt.where(c.organisation == organisation)
-    with reading(ctx.engine) as conn:
-        return [int(i) for i in conn.execute(stmt).scalars()]
+    with ctx.uow.reading() as r:
+        return r.inspections.pending_conclusions(organisation)
 
 
 @dataclass(frozen=True)
@@ -205,9 +160,9 @@ def conclude(ctx: Context, task_ids: Sequence[int], out_dir: Path) -> list[Concl
     one fix task per required fix for the inspected unit, record the notice under its key
     with its audit entry; one transaction per batch; a task already concluded is skipped."""
     done: list[Conclusion] = []
-    with writing(ctx.engine) as conn:
+    with ctx.uow.writing() as tx:
         for task_id in task_ids:
-            found = _conclude_one(conn, ctx, task_id, out_dir)
+            found = _conclude_one(tx, task_id, out_dir)
             if found is not None:
                 done.append(found)
     for c in done:
@@ -217,42 +172,24 @@ def conclude(ctx: Context, task_ids: Sequence[int], out_dir: Path) -> list[Concl
     return done
 
 
-def _conclude_one(conn: Connection, ctx: Context, task_id: int, out_dir: Path) -> Conclusion | None:
+def _conclude_one(tx: Tx, task_id: int, out_dir: Path) -> Conclusion | None:
     key = f"conclusion:{task_id}"
-    if conn.execute(select(notices.c.id).where(notices.c.key == key)).first() is not None:
+    if tx.notices.exists(key):
         return None
-    task = repo.get_task(conn, task_id)
+    task = tx.tasks.get(task_id)
     if task is None or task.kind != "inspection" or task.completed_at is None:
         return None
-    target = _target_of(conn, task_id)
-    stored = conn.execute(
-        select(inspection_records)
-        .where(inspection_records.c.task_id == task_id)
-        .order_by(inspection_records.c.revision.desc())
-    ).first()
+    target = _target_of(tx, task_id)
+    stored = tx.inspections.latest_record(task_id)
     if stored is None:
         return None
-    record = read_record(
-        json.loads(stored.record), json.loads(target.checklist), task.completed_at.date()
-    )
-    spec = organisation_spec(conn, task.organisation)
+    record = read_record(stored.record, target.checklist, task.completed_at.date())
+    spec = tx.organisations.require(task.organisation)
     plan = inspection_of(spec)
     names = {u.code: u.name for u in spec.units}
-    person_names: dict[str, str] = {
-        pid: name
-        for pid, name in conn.execute(
-            select(people.c.id, people.c.name).where(people.c.organisation == spec.code)
-        )
-    }
-    checked = {
-        r.id: r
-        for r in conn.execute(
-            select(tasks.c.id, tasks.c.code, tasks.c.title, tasks.c.category).where(
-                tasks.c.id.in_([f.task for f in record.findings] or [-1])
-            )
-        )
-    }
-    now = ctx.clock.now()
+    person_names = tx.organisations.person_names(spec.code)
+    checked = tx.inspections.checked_tasks([f.task for f in record.findings])
+    now = tx.now
     issued_on = now.astimezone(LOCAL_TZ).date()
     number = f"{task_id}/TB-{plan.unit}"
     label = document.period_label(task.period)
@@ -301,42 +238,38 @@ def _conclude_one(conn: Connection, ctx: Context, task_id: int, out_dir: Path) -
     html_path.write_text(html, encoding="utf-8")
     docx_path.write_bytes(docx)
     categories = {i: r.category for i, r in checked.items()}
-    fix_ids = _fix_tasks(conn, ctx, task, unit, record, number, categories)
-    digest = audit.content_hash(docx)
-    conn.execute(
-        notices.insert().values(
-            key=key,
-            kind="conclusion",
-            task_id=task_id,
-            organisation=spec.code,
-            unit=unit,
-            due_date=record.inspected_on,
-            issued_at=now,
-            path=str(html_path),
-            content_hash=digest,
-        )
+    fix_ids = _fix_tasks(tx, task, unit, record, number, categories)
+    digest = content_hash(docx)
+    tx.notices.add(
+        [
+            NewNotice(
+                key=key,
+                kind="conclusion",
+                task_id=task_id,
+                organisation=spec.code,
+                unit=unit,
+                due_date=record.inspected_on,
+                issued_at=now,
+                path=str(html_path),
+                content_hash=digest,
+            )
+        ]
     )
-    audit.append(
-        conn,
-        audit.Record(
+    tx.record(
+        InspectionConcluded(
             actor=ACTOR,
             role="system",
             unit=plan.unit,
             organisation=spec.code,
-            action="inspection.conclude",
-            subject=f"task:{task_id}",
             task_id=task_id,
-            data={
-                "notice": key,
-                "number": number,
-                "record_hash": stored.record_hash,
-                "html_hash": audit.content_hash(html),
-                "docx_hash": digest,
-                "path": str(html_path),
-                "fix_tasks": fix_ids,
-            },
-        ),
-        now,
+            notice=key,
+            number=number,
+            record_hash=stored.record_hash,
+            html_hash=content_hash(html),
+            docx_hash=digest,
+            path=str(html_path),
+            fix_tasks=fix_ids,
+        )
     )
     return Conclusion(
         task_id, unit, task.period, number, str(html_path), str(docx_path), digest, fix_ids
@@ -344,9 +277,8 @@ def _conclude_one(conn: Connection, ctx: Context, task_id: int, out_dir: Path) -
 
 
 def _fix_tasks(
-    conn: Connection,
-    ctx: Context,
-    task: Any,
+    tx: Tx,
+    task: TaskView,
     unit: str,
     record: InspectionRecord,
     number: str,
@@ -368,6 +300,6 @@ def _fix_tasks(
         for i, fix in enumerate(record.fixes, start=1)
     ]
     return task_service.insert_new_tasks(
-        conn, ctx, new, actor=ACTOR, role="system",
+        tx, new, actor=ACTOR, role="system",
         reason=f"Khắc phục theo Thông báo kết luận kiểm tra số {number}",
     )  # fmt: skip

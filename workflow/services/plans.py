@@ -1,4 +1,5 @@
-"""Plan use cases: load definition files (organisations and plans), list and show plans.
+"""Plan use cases: load definition files (organisations, procedures, rules and plans), list
+and show plans.
 
 A load is one transaction for every file given: all of it lands, or none. Loading the same
 plan again changes nothing. A changed plan becomes a new version: rows it adds become tasks,
@@ -11,34 +12,28 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
-
-from workflow import audit
+from workflow.context import Context
 from workflow.definitions import models
 from workflow.definitions.checks import Definitions
 from workflow.definitions.models import OrganisationSpec, PlanSpec, TaskSpec
 from workflow.definitions.source import SourceFile
 from workflow.definitions.vocabulary import BY_CODE
 from workflow.domain import schedules
+from workflow.domain.audit_chain import content_hash
+from workflow.domain.events import PlanLoaded, TaskAmended
+from workflow.domain.filters import TaskFilter
 from workflow.domain.lifecycle import State
+from workflow.domain.tasks import TaskView
 from workflow.errors import InvalidInput, NotFound
-from workflow.services.context import Context
-from workflow.services.organisations import upsert_organisation_in
+from workflow.services.definitions import ROLE, LoadOutcome, load_procedures, load_rules
+from workflow.services.organisations import save_organisation
 from workflow.services.tasks import NewTask, insert_new_tasks
-from workflow.store import repo
-from workflow.store.engine import reading, writing
-from workflow.store.tables import (
-    organisations,
-    plan_versions,
-    plans,
-    procedures,
-    rule_sets,
-    tasks,
-)
+from workflow.store.queries.plans import PlanVersion, StoredPlan
+from workflow.store.uow import Tx
 
+# The fields of a task a plan's new version may change (the lead unit is only reported).
 AMENDABLE = (
     "title",
     "category",
@@ -50,53 +45,28 @@ AMENDABLE = (
 )
 
 
-@dataclass
-class LoadOutcome:
-    file: str
-    kind: str
-    id: str
-    status: str  # created, new_version, updated, unchanged
-    version: int | None = None
-    tasks_created: int = 0
-    tasks_amended: int = 0
-    rows_added: list[str] = field(default_factory=list)
-    rows_removed: list[str] = field(default_factory=list)
-    lead_changes: list[str] = field(default_factory=list)
-    content_hash: str = ""
-
-    def as_json(self) -> dict[str, Any]:
-        return dict(vars(self))
-
-
-def known_organisations(ctx: Context) -> dict[str, OrganisationSpec]:
-    """Organisations already in the database, as their files declared them."""
-    with reading(ctx.engine) as conn:
-        rows = conn.execute(select(organisations.c.code, organisations.c.definition)).all()
-    return {code: OrganisationSpec.model_validate_json(text) for code, text in rows}
-
-
 def load(ctx: Context, found: Definitions) -> list[LoadOutcome]:
+    """Everything `found` holds, in one transaction: organisations, procedures, rule sets,
+    then plans (their audit entries in that order)."""
     outcomes: list[LoadOutcome] = []
-    with writing(ctx.engine) as conn:
+    actor = ctx.operator
+    with ctx.uow.writing() as tx:
         for spec, src in found.organisations.values():
-            change = upsert_organisation_in(conn, ctx, spec, src.sha256, src.path)
+            change = save_organisation(tx, actor, spec, src.sha256, src.path)
             status = "created" if change.created else "updated" if change.changed else "unchanged"
             outcomes.append(
                 LoadOutcome(src.path, "organisation", spec.code, status, content_hash=src.sha256)
             )
-        stored = {
-            code: OrganisationSpec.model_validate_json(text)
-            for code, text in conn.execute(select(organisations.c.code, organisations.c.definition))
-        }
+        stored = tx.organisations.specs()
         for proc_spec, src in found.procedures:
-            outcomes.append(_load_procedures(conn, ctx, proc_spec, src))
+            outcomes.append(load_procedures(tx, actor, proc_spec, src))
         for rule_spec, src in found.rules:
-            outcomes.append(_load_rules(conn, ctx, rule_spec, src))
+            outcomes.append(load_rules(tx, actor, rule_spec, src))
         for plan, src in found.plans:
             org = stored.get(plan.organisation)
             if org is None:
                 raise NotFound(f"{src.path}: organisation {plan.organisation} is not loaded")
-            outcomes.append(_load_plan(conn, ctx, plan, src, org))
+            outcomes.append(_load_plan(tx, actor, plan, src, org))
     for outcome in outcomes:
         if outcome.status != "unchanged":
             ctx.log.info(
@@ -108,100 +78,6 @@ def load(ctx: Context, found: Definitions) -> list[LoadOutcome]:
                 tasks_created=outcome.tasks_created,
             )
     return outcomes
-
-
-def _load_procedures(
-    conn: Connection, ctx: Context, spec: models.ProceduresSpec, src: SourceFile
-) -> LoadOutcome:
-    """Add or update an organisation's procedures (never deleted: dossiers refer to them)."""
-    outcome = LoadOutcome(
-        src.path, "procedures", spec.organisation, "unchanged", content_hash=src.sha256
-    )
-    c = procedures.c
-    current = {
-        row.code: row
-        for row in conn.execute(select(procedures).where(c.organisation == spec.organisation))
-    }
-    changed: list[str] = []
-    for proc in spec.procedures:
-        values = {
-            "name": proc.name,
-            "working_days": proc.working_days,
-            "unit": proc.unit,
-            "cutoff_hour": proc.cutoff_hour,
-            "illustrative": proc.illustrative,
-            "legal_basis": proc.legal_basis,
-        }
-        row = current.get(proc.code)
-        if row is None:
-            conn.execute(
-                insert(procedures).values(organisation=spec.organisation, code=proc.code, **values)
-            )
-            changed.append(proc.code)
-        elif any(getattr(row, k) != v for k, v in values.items()):
-            conn.execute(
-                update(procedures)
-                .where(c.organisation == spec.organisation, c.code == proc.code)
-                .values(**values)
-            )
-            changed.append(proc.code)
-    if changed:
-        outcome.status = "updated" if current else "created"
-        outcome.rows_added = changed
-        audit.append(
-            conn,
-            audit.Record(
-                actor=ctx.operator,
-                role="admin",
-                organisation=spec.organisation,
-                action="procedures.load",
-                subject=f"procedures:{spec.organisation}",
-                data={"file_sha256": src.sha256, "source": src.path, "changed": changed},
-            ),
-            ctx.clock.now(),
-        )
-    return outcome
-
-
-def _load_rules(
-    conn: Connection, ctx: Context, spec: models.ApologyRulesSpec, src: SourceFile
-) -> LoadOutcome:
-    outcome = LoadOutcome(src.path, "apology_rules", spec.id, "unchanged", content_hash=src.sha256)
-    definition = spec.model_dump_json()
-    digest = audit.content_hash(definition)
-    row = conn.execute(select(rule_sets).where(rule_sets.c.id == spec.id)).first()
-    if row is not None and row.content_hash == digest:
-        return outcome
-    values = {
-        "kind": spec.kind,
-        "effective_from": spec.effective_from,
-        "definition": definition,
-        "content_hash": digest,
-    }
-    if row is None:
-        conn.execute(insert(rule_sets).values(id=spec.id, **values))
-        outcome.status = "created"
-    else:
-        conn.execute(update(rule_sets).where(rule_sets.c.id == spec.id).values(**values))
-        outcome.status = "updated"
-    audit.append(
-        conn,
-        audit.Record(
-            actor=ctx.operator,
-            role="admin",
-            action="rules.load",
-            subject=f"rules:{spec.id}",
-            data={
-                "file_sha256": src.sha256,
-                "spec_sha256": digest,
-                "source": src.path,
-                "effective_from": spec.effective_from.isoformat(),
-                "verified": spec.verified,
-            },
-        ),
-        ctx.clock.now(),
-    )
-    return outcome
 
 
 def expand_units(codes: list[str], org: OrganisationSpec, lead: str) -> list[str]:
@@ -268,56 +144,30 @@ def _new_tasks(
 
 
 def _load_plan(
-    conn: Connection, ctx: Context, plan: PlanSpec, src: SourceFile, org: OrganisationSpec
+    tx: Tx, actor: str, plan: PlanSpec, src: SourceFile, org: OrganisationSpec
 ) -> LoadOutcome:
     spec_json = plan.model_dump_json()
-    spec_hash = audit.content_hash(spec_json)
+    spec_hash = content_hash(spec_json)
     outcome = LoadOutcome(src.path, "plan", plan.id, "unchanged", content_hash=src.sha256)
-    row = conn.execute(select(plans).where(plans.c.id == plan.id)).first()
+    found = tx.plans.current(plan.id)
     previous: PlanSpec | None = None
-    if row is not None:
-        if row.organisation != plan.organisation:
+    version = 1
+    if found is not None:
+        stored, latest = found
+        if stored.organisation != plan.organisation:
             raise InvalidInput(
-                f"{src.path}: plan id '{plan.id}' already belongs to {row.organisation}; "
+                f"{src.path}: plan id '{plan.id}' already belongs to {stored.organisation}; "
                 "give this plan its own id"
             )
-        latest = conn.execute(
-            select(plan_versions).where(
-                plan_versions.c.plan_id == plan.id, plan_versions.c.version == row.current_version
-            )
-        ).one()
-        outcome.version = row.current_version
+        outcome.version = stored.current_version
         if latest.content_hash == spec_hash:
             return outcome
-        previous = PlanSpec.model_validate_json(latest.definition)
-    version = 1 if row is None else row.current_version + 1
-    now = ctx.clock.now()
-    if row is None:
-        conn.execute(
-            insert(plans).values(
-                id=plan.id, organisation=plan.organisation, title=plan.title, current_version=1
-            )
-        )
-    else:
-        conn.execute(
-            update(plans)
-            .where(plans.c.id == plan.id)
-            .values(title=plan.title, current_version=version)
-        )
-    conn.execute(
-        insert(plan_versions).values(
-            plan_id=plan.id,
-            version=version,
-            content_hash=spec_hash,
-            source=src.path,
-            definition=spec_json,
-            loaded_at=now,
-        )
-    )
-    outcome.status, outcome.version = ("created" if row is None else "new_version"), version
-    existing = {
-        (r.code, r.period): r for r in conn.execute(select(tasks).where(tasks.c.plan_id == plan.id))
-    }
+        previous = latest.spec()
+        version = stored.current_version + 1
+    tx.plans.save(StoredPlan(plan.id, plan.organisation, plan.title, version), new=found is None)
+    tx.plans.add_version(PlanVersion(plan.id, version, spec_hash, src.path, spec_json, tx.now))
+    outcome.status, outcome.version = ("created" if found is None else "new_version"), version
+    existing = tx.tasks.of_plan(plan.id)
     wanted = _new_tasks(plan, org, list(plan.tasks), version)
     to_create = [t for t in wanted if (t.code, t.period) not in existing]
     if previous is not None:
@@ -325,50 +175,43 @@ def _load_plan(
         new_codes = {t.code for t in plan.tasks}
         outcome.rows_added = sorted(new_codes - old_codes)
         outcome.rows_removed = sorted(old_codes - new_codes)
+        # The amendments' entries come before the plan's own, as they always have.
         outcome.tasks_amended, outcome.lead_changes = _amend(
-            conn, ctx, plan, version, wanted, existing
+            tx, actor, plan, version, wanted, existing
         )
-    audit.append(
-        conn,
-        audit.Record(
-            actor=ctx.operator,
-            role="admin",
+    tx.record(
+        PlanLoaded(
+            actor=actor,
+            role=ROLE,
             organisation=plan.organisation,
-            action="plan.load",
-            subject=f"plan:{plan.id}@v{version}",
             plan_id=plan.id,
-            data={
-                "version": version,
-                "file_sha256": src.sha256,
-                "spec_sha256": spec_hash,
-                "source": src.path,
-                "task_rows": len(plan.tasks),
-                "tasks_created": len(to_create),
-                "rows_added": outcome.rows_added,
-                "rows_removed": outcome.rows_removed,
-                "lead_changes": outcome.lead_changes,
-            },
-        ),
-        now,
+            version=version,
+            file_sha256=src.sha256,
+            spec_sha256=spec_hash,
+            source=src.path,
+            task_rows=len(plan.tasks),
+            tasks_created=len(to_create),
+            rows_added=outcome.rows_added,
+            rows_removed=outcome.rows_removed,
+            lead_changes=outcome.lead_changes,
+        )
     )
-    insert_new_tasks(
-        conn, ctx, to_create, actor=ctx.operator, role="admin", reason=f"plan {plan.id} v{version}"
-    )
+    insert_new_tasks(tx, to_create, actor=actor, role=ROLE, reason=f"plan {plan.id} v{version}")
     outcome.tasks_created = len(to_create)
     return outcome
 
 
 def _amend(
-    conn: Connection,
-    ctx: Context,
+    tx: Tx,
+    actor: str,
     plan: PlanSpec,
     version: int,
     wanted: list[NewTask],
-    existing: dict[tuple[str, str], Any],
+    existing: dict[tuple[str, str], TaskView],
 ) -> tuple[int, list[str]]:
+    """Apply a new version's changes to the tasks its rows made before, each by
+    compare-and-set with its `task.amend` entry; the lead units it would change, reported."""
     amended, lead_changes = 0, []
-    now = ctx.clock.now()
-    records = []
     for new in wanted:
         current = existing.get((new.code, new.period))
         if current is None:
@@ -379,12 +222,7 @@ def _amend(
         changes: dict[str, list[Any]] = {}
         values: dict[str, Any] = {}
         for name in AMENDABLE:
-            before = (
-                json.loads(current.cooperating_units)
-                if name == "cooperating_units"
-                else getattr(current, name)
-            )
-            after = getattr(new, name)
+            before, after = getattr(current, name), getattr(new, name)
             if before != after:
                 changes[name] = [_plain(before), _plain(after)]
                 values[name] = (
@@ -392,25 +230,22 @@ def _amend(
                 )
         if not changes:
             continue
-        values["updated_at"] = now
-        if not repo.compare_and_set(conn, current.id, current.version, values):
-            raise InvalidInput(f"task {current.id} changed while the plan was loading; load again")
-        records.append(
-            audit.Record(
-                actor=ctx.operator,
-                role="admin",
-                organisation=current.organisation,
-                action="task.amend",
-                subject=f"task:{current.id}",
-                task_id=current.id,
-                plan_id=plan.id,
-                from_state=current.state,
-                to_state=current.state,
-                data={"plan_version": version, "version": current.version + 1, "changes": changes},
-            )
+        values["updated_at"] = tx.now
+        event = TaskAmended(
+            actor=actor,
+            role=ROLE,
+            organisation=current.organisation,
+            task_id=current.id,
+            plan_id=plan.id,
+            from_state=current.state.value,
+            to_state=current.state.value,
+            plan_version=version,
+            version=current.version + 1,
+            changes=changes,
         )
+        if tx.apply_to_task(current.id, current.version, values, event) is None:
+            raise InvalidInput(f"task {current.id} changed while the plan was loading; load again")
         amended += 1
-    audit.append_many(conn, records, now)
     return amended, lead_changes
 
 
@@ -422,41 +257,19 @@ def _plain(value: Any) -> Any:
 
 
 def list_plans(ctx: Context) -> list[dict[str, Any]]:
-    with reading(ctx.engine) as conn:
-        counts: dict[str, int] = {
-            plan_id: int(n)
-            for plan_id, n in conn.execute(
-                select(tasks.c.plan_id, func.count()).group_by(tasks.c.plan_id)
-            )
-        }
-        rows = conn.execute(select(plans).order_by(plans.c.organisation, plans.c.id)).all()
-    return [
-        {
-            "id": r.id,
-            "version": r.current_version,
-            "title": r.title,
-            "organisation": r.organisation,
-            "task_count": int(counts.get(r.id, 0)),
-        }
-        for r in rows
-    ]
+    with ctx.uow.reading() as r:
+        return r.plans.summaries()
 
 
 def show_plan(ctx: Context, plan_id: str) -> dict[str, Any]:
     """The plan's header and its tasks grouped by index category, with their states."""
-    with reading(ctx.engine) as conn:
-        row = conn.execute(select(plans).where(plans.c.id == plan_id)).first()
-        if row is None:
+    with ctx.uow.reading() as r:
+        found = r.plans.current(plan_id)
+        if found is None:
             raise NotFound(f"plan {plan_id!r} does not exist")
-        spec = PlanSpec.model_validate_json(
-            conn.execute(
-                select(plan_versions.c.definition).where(
-                    plan_versions.c.plan_id == plan_id,
-                    plan_versions.c.version == row.current_version,
-                )
-            ).scalar_one()
-        )
-        views = repo.list_tasks(conn, repo.TaskFilter(plan=plan_id))
+        views = r.tasks.find(TaskFilter(plan=plan_id))
+    row, current = found
+    spec = current.spec()
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for view in views:
         grouped[view.category or ""].append(

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Connection
-
-from workflow import audit
-from workflow.clock import today_local
+from workflow.context import Context
+from workflow.domain.events import Event, TaskCreated, TaskMoved
+from workflow.domain.filters import AuditFilter, TaskFilter
 from workflow.domain.lifecycle import Decision, Move, MoveRequest, State, decide
 from workflow.domain.roles import Actor
-from workflow.domain.tasks import TaskView
+from workflow.domain.tasks import MoveSubject, TaskView
 from workflow.errors import Conflict, InvalidInput, NotFound
-from workflow.services.context import Context
-from workflow.store import repo
-from workflow.store.engine import moving, reading, run_alone, writing
+from workflow.store.queries.organisations import OrganisationQueries
+from workflow.store.queries.tasks import TaskQueries
+from workflow.store.uow import Tx
 
 
 @dataclass(frozen=True)
@@ -42,15 +40,14 @@ class NewTask:
 
 
 def insert_new_tasks(
-    conn: Connection, ctx: Context, new: Sequence[NewTask], *, actor: str, role: str, reason: str
+    tx: Tx, new: Sequence[NewTask], *, actor: str, role: str, reason: str
 ) -> list[int]:
-    """Insert tasks and their creation entries inside the caller's transaction."""
-    now = ctx.clock.now()
+    """Insert tasks and their creation events inside the caller's transaction."""
     for organisation, unit in dict.fromkeys((t.organisation, t.lead_unit) for t in new):
-        if not repo.unit_exists(conn, organisation, unit):
+        if not tx.organisations.unit_exists(organisation, unit):
             raise NotFound(f"unit {unit!r} does not exist in {organisation}")
-    ids = repo.insert_tasks(
-        conn,
+    now = tx.now
+    ids = tx.tasks.insert(
         [
             {
                 "organisation": t.organisation,
@@ -75,66 +72,98 @@ def insert_new_tasks(
                 "updated_at": now,
             }
             for t in new
-        ],
+        ]
     )
-    audit.append_many(
-        conn,
-        [
-            audit.Record(
+    tx.record(
+        *(
+            TaskCreated(
                 actor=actor,
                 role=role,
                 organisation=t.organisation,
-                action="task.create",
-                subject=f"task:{task_id}",
                 task_id=task_id,
                 plan_id=t.plan,
                 to_state=State.ASSIGNED.value,
-                data={
-                    "code": t.code,
-                    "period": t.period,
-                    "lead_unit": t.lead_unit,
-                    "due_date": t.due_date.isoformat() if t.due_date else None,
-                    "reason": reason,
-                    **({"parent_task": t.parent_task} if t.parent_task is not None else {}),
-                },
+                code=t.code,
+                period=t.period,
+                lead_unit=t.lead_unit,
+                due_date=t.due_date.isoformat() if t.due_date else None,
+                reason=reason,
+                parent_task=t.parent_task,
             )
             for task_id, t in zip(ids, new, strict=True)
-        ],
-        now,
+        )
     )
     return ids
 
 
 def create_tasks(ctx: Context, new: Sequence[NewTask], *, reason: str = "created") -> list[int]:
-    with writing(ctx.engine) as conn:
-        return insert_new_tasks(conn, ctx, new, actor=ctx.operator, role="admin", reason=reason)
+    with ctx.uow.writing() as tx:
+        return insert_new_tasks(tx, new, actor=ctx.operator, role="admin", reason=reason)
 
 
 def get_task(ctx: Context, task_id: int) -> TaskView:
-    with reading(ctx.engine) as conn:
-        return _require(conn, task_id)
+    with ctx.uow.reading() as r:
+        return _require(r.tasks, task_id)
 
 
-def _require(conn: Connection, task_id: int) -> TaskView:
-    task = repo.get_task(conn, task_id)
+def _require(tasks: TaskQueries, task_id: int) -> TaskView:
+    task = tasks.get(task_id)
     if task is None:
         raise NotFound(f"task {task_id} does not exist")
     return task
 
 
-def list_tasks(ctx: Context, where: repo.TaskFilter) -> list[TaskView]:
-    with reading(ctx.engine) as conn:
-        return repo.list_tasks(conn, where)
-
-
-def overdue_filter(ctx: Context) -> dt.date:
-    return today_local(ctx.clock)
+def list_tasks(ctx: Context, where: TaskFilter) -> list[TaskView]:
+    with ctx.uow.reading() as r:
+        return r.tasks.find(where)
 
 
 def history(ctx: Context, task_id: int) -> list[dict[str, Any]]:
-    with reading(ctx.engine) as conn:
-        _require(conn, task_id)
-        return audit.query(conn, audit.AuditFilter(task_id=task_id))
+    with ctx.uow.reading() as r:
+        _require(r.tasks, task_id)
+        return r.audit.query(AuditFilter(task_id=task_id))
+
+
+# ----------------------------------------------------------------------------- moves
+
+
+@dataclass(frozen=True, slots=True)
+class MoveDone:
+    """A move applied: the task as it now is, and what was decided."""
+
+    task: TaskView
+    decision: Decision
+    actor: Actor
+
+
+@dataclass(frozen=True, slots=True)
+class AttachedRecord:
+    """A document submitted with a move (an inspection record), recorded in its entry."""
+
+    content: dict[str, Any]
+    hash: str
+    revision: int
+
+
+class Mover(Protocol):
+    """Where a move is made: its own transaction (`UnitOfWork.moving`) or a larger one."""
+
+    @property
+    def tasks(self) -> TaskQueries: ...
+
+    @property
+    def organisations(self) -> OrganisationQueries: ...
+
+    @property
+    def now(self) -> dt.datetime: ...
+
+    def apply_to_task(
+        self, task_id: int, expected_version: int, values: Mapping[str, Any], event: Event
+    ) -> TaskView | None: ...
+
+
+# Kinds of task whose submission carries a document and goes through its own use case.
+SUBMITTED_ELSEWHERE = {"inspection": "planflow inspections record"}
 
 
 def move(
@@ -147,7 +176,7 @@ def move(
     to_unit: str | None = None,
     expected_version: int | None = None,
 ) -> TaskView:
-    """Make one move: check it, compare-and-set the task, append its audit entry, commit.
+    """Make one move in a transaction of its own (`make_move`), then log it.
 
     `expected_version` is the version the person saw: if the task changed since, the move is
     a Conflict (of several people acting on the same version, exactly one wins, on every
@@ -156,124 +185,40 @@ def move(
     process or connection) makes it a Conflict. On SQLite the threads of one process take
     turns from that read on, so a later one decides on the earlier one's result.
     """
-    # One connection checkout. The task and the person are read in a statement of their
-    # own and the rules decide on what it found, before the writing transaction: its
-    # compare-and-set on that version proves the task is still the one decided on. The
-    # transaction is then only the compare-and-set and the append (on PostgreSQL one
-    # statement, the entry hashed by the server), so the chain's lock, which serialises
-    # every writer, is never held across a round trip to this process.
-    with moving(ctx.engine) as conn:
-        subject = run_alone(conn, *repo.move_subject_statement(task_id, actor_id))
-        task, actor = repo.move_subject_from_rows(subject, actor_id)
-        if expected_version is None and task is not None:
-            expected_version = task.version
-
-        def unit_exists(organisation: str, unit: str) -> bool:
-            return bool(run_alone(conn, repo.UNIT_EXISTS, (organisation, unit)))
-
-        planned = _plan(
-            ctx, task_id, which, actor_id, expected_version or 0, task, actor, note, to_unit,
-            unit_exists=unit_exists,
-        )  # fmt: skip
-        changed, seq = audit.commit_with_entry(
-            conn,
-            repo.compare_and_set_statement(conn, task_id, planned.version, planned.values),
-            planned.record,
-            planned.now,
-        )
-        updated = repo.compare_and_set_from_rows(conn, changed)
-        if updated is None or seq is None:
-            raise _conflict(repo.get_task(conn, task_id) or planned.task, planned.version)
-    done = MoveDone(updated, planned.decision, planned.actor, seq)
+    with ctx.uow.moving() as tx:
+        done = make_move(tx, task_id, which, actor_id, expected_version, note=note, to_unit=to_unit)
     log_move(ctx, done)
     return done.task
 
 
-@dataclass(frozen=True, slots=True)
-class MoveDone:
-    """A move applied inside a transaction: the task as it now is, and what was decided."""
-
-    task: TaskView
-    decision: Decision
-    actor: Actor
-    seq: int  # the audit entry's sequence number
-
-
-# Kinds of task whose submission carries a document and goes through its own use case.
-SUBMITTED_ELSEWHERE = {"inspection": "planflow inspections record"}
-
-
-def apply_move(
-    conn: Connection,
-    ctx: Context,
+def make_move(
+    tx: Mover,
     task_id: int,
     which: Move,
     actor_id: str,
-    expected_version: int,
+    expected_version: int | None,
     *,
     note: str | None = None,
     to_unit: str | None = None,
-    data: dict[str, Any] | None = None,
+    attached: AttachedRecord | None = None,
     via: str | None = None,
 ) -> MoveDone:
-    """The move inside the caller's transaction (the caller commits, then `log_move`).
+    """The one move path (the CLI's, the flows', the HTTP API's): read the task and the
+    person in one statement, let the lifecycle decide on what was read, then write the
+    compare-and-set on that version with its audit event. A refusal raises its typed
+    error, having written nothing.
 
-    `data` adds to the audit entry; `via` names the use case that carries a document with a
-    submission (inspection records), which plain `move` must not bypass.
+    `attached` goes into the entry; `via` names the use case that carries a document with a
+    submission (inspection records), which a plain move must not bypass.
     """
-    task, actor = repo.get_move_subject(conn, task_id, actor_id)
-    planned = _plan(
-        ctx, task_id, which, actor_id, expected_version, task, actor, note, to_unit,
-        unit_exists=partial(repo.unit_exists, conn), data=data, via=via,
-    )  # fmt: skip
-    # The compare-and-set, then the chain's lock and head: one round trip on PostgreSQL.
-    # The UPDATE returns the row as it now is: no second read.
-    [changed], head = audit.lock_after(
-        conn, [repo.compare_and_set_statement(conn, task_id, expected_version, planned.values)]
-    )
-    updated = repo.compare_and_set_result(conn, changed)
-    if updated is None:
-        raise _conflict(repo.get_task(conn, task_id) or planned.task, expected_version)
-    stored = audit.append(conn, planned.record, planned.now, head=head)
-    return MoveDone(updated, planned.decision, planned.actor, int(stored["seq"]))
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedMove:
-    """A move the rules allow, worked out before anything is written."""
-
-    task: repo.MoveSubject
-    version: int  # the version it expects the task at
-    decision: Decision
-    actor: Actor
-    values: dict[str, Any]  # what the compare-and-set writes
-    record: audit.Record
-    now: dt.datetime
-
-
-def _plan(
-    ctx: Context,
-    task_id: int,
-    which: Move,
-    actor_id: str,
-    expected_version: int,
-    task: repo.MoveSubject | None,
-    actor: Actor | None,
-    note: str | None,
-    to_unit: str | None,
-    *,
-    unit_exists: Callable[[str, str], bool],
-    data: dict[str, Any] | None = None,
-    via: str | None = None,
-) -> PlannedMove:
-    """Check the move on the task and the person as read (`repo.get_move_subject`) and
-    work out its writes; a refusal raises its typed error, having written nothing."""
+    task, actor = tx.tasks.move_subject(task_id, actor_id)
     if task is None:
         raise NotFound(f"task {task_id} does not exist")
     if actor is None:
         raise NotFound(f"person {actor_id!r} does not exist")
-    if task.version != expected_version:
-        raise _conflict(task, expected_version)
+    expected = task.version if expected_version is None else expected_version
+    if task.version != expected:
+        raise _conflict(task, expected)
     decision = decide(task.facts(), actor, MoveRequest(which, note, to_unit))
     elsewhere = SUBMITTED_ELSEWHERE.get(task.kind)
     if which is Move.SUBMIT and elsewhere and via != task.kind:
@@ -281,10 +226,27 @@ def _plan(
             f"task {task.id} is an {task.kind} task: submit it with its record, "
             f"`{elsewhere} {task.id} --file RECORD --as PERSON`"
         )
-    if which is Move.REASSIGN and not unit_exists(task.organisation, decision.lead_unit):
+    if which is Move.REASSIGN and not tx.organisations.unit_exists(
+        task.organisation, decision.lead_unit
+    ):
         raise NotFound(f"unit {decision.lead_unit!r} does not exist in {task.organisation}")
-    now = ctx.clock.now()
+    updated = tx.apply_to_task(
+        task_id,
+        expected,
+        _effects(task, decision, actor, tx.now),
+        _event(task, decision, actor, note, attached, expected),
+    )
+    if updated is None:
+        raise _conflict(tx.tasks.get(task_id) or task, expected)
+    return MoveDone(updated, decision, actor)
+
+
+def _effects(
+    task: MoveSubject, decision: Decision, actor: Actor, now: dt.datetime
+) -> dict[str, Any]:
+    """What the compare-and-set writes besides the next version."""
     values: dict[str, Any] = {"state": decision.to_state.value, "updated_at": now}
+    which = decision.move
     if which is Move.SUBMIT:
         values["submitted_by"] = actor.id
     elif which is Move.RETURN:
@@ -294,27 +256,36 @@ def _plan(
     elif which is Move.REASSIGN:
         values["lead_unit"] = decision.lead_unit
         values["submitted_by"] = None
-    entry: dict[str, Any] = {"version": expected_version + 1}
-    if note:
-        entry["note"] = note.strip()
-    if which is Move.REASSIGN:
-        entry["from_unit"], entry["to_unit"] = task.lead_unit, decision.lead_unit
-    if data:
-        entry.update(data)
-    record = audit.Record(
+    return values
+
+
+def _event(
+    task: MoveSubject,
+    decision: Decision,
+    actor: Actor,
+    note: str | None,
+    attached: AttachedRecord | None,
+    expected: int,
+) -> TaskMoved:
+    reassigned = decision.move is Move.REASSIGN
+    return TaskMoved(
         actor=actor.id,
         role=decision.role.value,
         unit=actor.unit,
         organisation=task.organisation,
-        action=which.value,
-        subject=f"task:{task.id}",
         task_id=task.id,
         plan_id=task.plan,
         from_state=decision.from_state.value,
         to_state=decision.to_state.value,
-        data=entry,
+        move=decision.move,
+        version=expected + 1,
+        note=note.strip() if note else None,
+        from_unit=task.lead_unit if reassigned else None,
+        to_unit=decision.lead_unit if reassigned else None,
+        record=attached.content if attached else None,
+        record_hash=attached.hash if attached else None,
+        record_revision=attached.revision if attached else None,
     )
-    return PlannedMove(task, expected_version, decision, actor, values, record, now)
 
 
 def log_move(ctx: Context, done: MoveDone) -> None:
@@ -330,7 +301,7 @@ def log_move(ctx: Context, done: MoveDone) -> None:
     )
 
 
-def _conflict(task: TaskView | repo.MoveSubject, expected_version: int) -> Conflict:
+def _conflict(task: TaskView | MoveSubject, expected_version: int) -> Conflict:
     return Conflict(
         f"task {task.id} was changed by someone else meanwhile (you saw version "
         f"{expected_version}, it is now version {task.version}, {task.state}); "

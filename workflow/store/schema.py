@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from workflow.store.engine import writing
+from workflow.store.engine import backend_for, translated
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -36,7 +36,7 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Bring the schema to the newest revision; returns (before, after)."""
     before = current_revision(engine)
     config = _config()
-    with writing(engine) as conn:
+    with translated(), backend_for(engine).writing(engine) as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
     return before, head_revision()

@@ -1,4 +1,5 @@
-"""What every use case needs: the database, the clock, the logger, who runs admin acts."""
+"""What every use case is handed by its adapter: the unit of work (the database and the
+clock), who runs administrative acts, the logger."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import structlog
 from sqlalchemy import Engine
 
 from workflow.clock import Clock, SystemClock
+from workflow.store.uow import UnitOfWork
 
 
 def default_operator() -> str:
@@ -31,3 +33,9 @@ class Context:
     log: structlog.typing.FilteringBoundLogger = field(
         default_factory=lambda: structlog.get_logger("planflow")
     )
+
+    @property
+    def uow(self) -> UnitOfWork:
+        """The unit of work on this context's database and clock (the clock as it is now:
+        a test or a simulation may set another)."""
+        return UnitOfWork(self.engine, self.clock)

@@ -1,16 +1,15 @@
 """Replaying the audit log: what every task must be, recomputed from its entries alone.
 
-Pure functions, no I/O. `replay` walks the entries in seq order and rebuilds each task
-(state, version, lead unit, submitter, number of returns), checking every entry against the
-one before it: a move must start from the state the log left the task in, follow the
-lifecycle's graph, bump the version by one, be made in a role the rules allow, and respect
-four-eyes. `compare` then holds the tasks table against the replay. Together with the hash
-chain (`audit verify`), this is how a state without its entry, or an entry without its state
-change, is found.
-
-Actions other than the lifecycle moves (amendments, reminders, letters, ...) are followed by
-convention: `from_state` (when given) must match, `to_state` (when given) becomes the state,
-and `data.version` (when given) must be the next version.
+Pure functions, no I/O. `replay` decodes each entry into its typed event
+(`workflow.domain.events`) and dispatches on the type (`HANDLERS`): creations make a task,
+the lifecycle's moves are checked against the machine's rules (from the state the log left
+the task in, along the lifecycle's graph, the version bumped by one, in a role the move
+allows, four-eyes), the other events on a task follow it (`from_state`, when given, must
+match; `to_state`, when given, becomes the state; `data.version`, when given, must be the
+next one), and events about no task leave the tasks alone. An entry whose action no event
+type knows is a problem, never skipped. `compare` then holds the tasks table against the
+replay. Together with the hash chain (`audit verify`), this is how a state without its entry,
+or an entry without its state change, is found.
 """
 
 from __future__ import annotations
@@ -20,10 +19,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from workflow.domain import events as ev
 from workflow.domain.lifecycle import RULES, Move, State, destination
 
-CREATE = "task.create"
-MOVES = frozenset(m.value for m in Move)
+CREATE = ev.TaskCreated.ACTION
 COMPARED = ("state", "version", "lead_unit", "submitted_by", "returned_count")
 
 
@@ -49,14 +48,15 @@ class LogProblem:
     """An entry that does not follow from the entries before it."""
 
     seq: int
-    task: int
+    task: int | None  # None: an entry about no task
     problem: str
 
     def as_json(self) -> dict[str, Any]:
         return {"seq": self.seq, "task": self.task, "problem": self.problem}
 
     def __str__(self) -> str:
-        return f"entry {self.seq} (task {self.task}): {self.problem}"
+        about = f" (task {self.task})" if self.task is not None else ""
+        return f"entry {self.seq}{about}: {self.problem}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,92 +115,103 @@ def _data(entry: Mapping[str, Any]) -> dict[str, Any]:
     return raw if isinstance(raw, dict) else {}
 
 
+Problem = Callable[[str], None]
+Handler = Callable[[dict[int, "ReplayedTask"], ev.Event, int, Problem], None]
+
+
 def replay(
     entries: Iterable[Mapping[str, Any]],
 ) -> tuple[dict[int, ReplayedTask], list[LogProblem], int]:
-    """Rebuild every task from the entries (seq order); return tasks, problems, entries used."""
+    """Rebuild every task from the entries (seq order); return tasks, problems, and how many
+    entries were about a task."""
     tasks: dict[int, ReplayedTask] = {}
     problems: list[LogProblem] = []
     used = 0
     for entry in entries:
-        task_id = entry.get("task_id")
-        if task_id is None:
-            continue
-        used += 1
-        seq, action = int(entry["seq"]), str(entry["action"])
-        data = _data(entry)
-        task = tasks.get(task_id)
+        seq, task_id = int(entry["seq"]), entry.get("task_id")
 
-        def problem(text: str, seq: int = seq, task_id: int = task_id) -> None:
+        def problem(text: str, seq: int = seq, task_id: int | None = task_id) -> None:
             problems.append(LogProblem(seq, task_id, text))
 
-        if action == CREATE:
-            if task is not None:
-                problem(f"task {task_id} is created again (first by entry {task.created_seq})")
-                continue
-            to_state = entry.get("to_state") or State.ASSIGNED.value
-            if to_state != State.ASSIGNED.value:
-                problem(f"task.create puts the task in {to_state}, not assigned")
-            lead = data.get("lead_unit")
-            tasks[task_id] = ReplayedTask(
-                task_id,
-                str(to_state),
-                1,
-                str(lead) if lead is not None else None,
-                created_seq=seq,
-                last_seq=seq,
-            )
+        try:
+            event = ev.decode(entry, _data(entry))
+        except ev.UnknownAction:
+            problem(f"action {entry.get('action')!r} is not an event this planflow knows")
             continue
-        if task is None:
-            problem(f"{action} of task {task_id}, which no earlier entry created")
+        if event.task_id is None:
             continue
-        _apply(task, entry, action, data, problem)
-        task.last_seq = seq
+        used += 1
+        HANDLERS[type(event)](tasks, event, seq, problem)
     return tasks, problems, used
 
 
-def _apply(
-    task: ReplayedTask,
-    entry: Mapping[str, Any],
-    action: str,
-    data: Mapping[str, Any],
-    problem: Callable[[str], None],
-) -> None:
-    from_state, to_state = entry.get("from_state"), entry.get("to_state")
-    if from_state is not None and from_state != task.state:
-        problem(f"{action} from {from_state}, but the log left the task {task.state}")
-    version = data.get("version")
+def _created(tasks: dict[int, ReplayedTask], event: ev.Event, seq: int, problem: Problem) -> None:
+    assert isinstance(event, ev.TaskCreated) and event.task_id is not None
+    task = tasks.get(event.task_id)
+    if task is not None:
+        problem(f"task {event.task_id} is created again (first by entry {task.created_seq})")
+        return
+    to_state = event.to_state or State.ASSIGNED.value
+    if to_state != State.ASSIGNED.value:
+        problem(f"task.create puts the task in {to_state}, not assigned")
+    lead = event.lead_unit
+    tasks[event.task_id] = ReplayedTask(
+        event.task_id,
+        str(to_state),
+        1,
+        str(lead) if lead is not None else None,
+        created_seq=seq,
+        last_seq=seq,
+    )
+
+
+def _existing(
+    tasks: dict[int, ReplayedTask], event: ev.Event, seq: int, problem: Problem
+) -> ReplayedTask | None:
+    assert event.task_id is not None
+    task = tasks.get(event.task_id)
+    if task is None:
+        problem(f"{event.action} of task {event.task_id}, which no earlier entry created")
+        return None
+    task.last_seq = seq
+    return task
+
+
+def _followed(tasks: dict[int, ReplayedTask], event: ev.Event, seq: int, problem: Problem) -> None:
+    """An event on a task that is not a move: it follows the task's state and version."""
+    task = _existing(tasks, event, seq, problem)
+    if task is None:
+        return
+    _check_from(task, event, problem)
+    version = getattr(event, "version", None)
     if version is not None:
-        if not isinstance(version, int) or version != task.version + 1:
-            problem(f"{action} records version {version}; the next version is {task.version + 1}")
-        if isinstance(version, int):
-            task.version = version
-    elif action in MOVES:
-        problem(f"{action} records no version; the next version is {task.version + 1}")
+        _check_version(task, event, version, problem)
+    if event.to_state is not None:
+        task.state = str(event.to_state)
+
+
+def _moved(tasks: dict[int, ReplayedTask], event: ev.Event, seq: int, problem: Problem) -> None:
+    """A move of the lifecycle, as far as the log alone can show its rules."""
+    assert isinstance(event, ev.TaskMoved)
+    task = _existing(tasks, event, seq, problem)
+    if task is None:
+        return
+    _check_from(task, event, problem)
+    move = event.move
+    if event.version is None:
+        problem(f"{move} records no version; the next version is {task.version + 1}")
         task.version += 1
-    if action in MOVES:
-        _check_move(task, entry, Move(action), data, problem)
-    if to_state is not None:
-        task.state = str(to_state)
-
-
-def _check_move(
-    task: ReplayedTask,
-    entry: Mapping[str, Any],
-    move: Move,
-    data: Mapping[str, Any],
-    problem: Callable[[str], None],
-) -> None:
-    """The lifecycle's rules, as far as the log alone can show them."""
+    else:
+        _check_version(task, event, event.version, problem)
     rule = RULES[move]
-    source, to_state = entry.get("from_state"), entry.get("to_state")
+    source, to_state = event.from_state, event.to_state
     try:
         allowed = destination(move, State(str(source)))
     except ValueError:
         allowed = None
     if allowed is None or allowed.value != to_state:
         problem(f"{move} from {source} to {to_state} is not a move of the lifecycle")
-    role, unit, actor = entry.get("role"), entry.get("unit"), entry.get("actor")
+    role, unit, actor = event.role, event.unit, event.actor
     if rule.by_lead_unit:
         if unit != task.lead_unit:
             problem(f"{move} by {actor} of unit {unit}, but the lead unit is {task.lead_unit}")
@@ -209,17 +220,56 @@ def _check_move(
     elif role not in {r.value for r in rule.roles}:
         needs = " or ".join(sorted(r.value for r in rule.roles))
         problem(f"{move} by {actor} acting as {role}; {move} needs the {needs} role")
-    if move is Move.VERIFY and actor is not None and actor == task.submitted_by:
-        problem(f"verify by {actor}, who submitted it (four-eyes)")
+    if rule.four_eyes and actor is not None and actor == task.submitted_by:
+        problem(f"{move} by {actor}, who submitted it (four-eyes)")
     if move is Move.SUBMIT:
         task.submitted_by = str(actor) if actor is not None else None
     elif move is Move.RETURN:
         task.returned_count += 1
     elif move is Move.REASSIGN:
-        if data.get("from_unit") != task.lead_unit:
-            problem(f"reassign from {data.get('from_unit')}, but the lead unit is {task.lead_unit}")
-        task.lead_unit = data.get("to_unit")
+        if event.from_unit != task.lead_unit:
+            problem(f"reassign from {event.from_unit}, but the lead unit is {task.lead_unit}")
+        task.lead_unit = event.to_unit
         task.submitted_by = None
+    if to_state is not None:
+        task.state = str(to_state)
+
+
+def _check_from(task: ReplayedTask, event: ev.Event, problem: Problem) -> None:
+    if event.from_state is not None and event.from_state != task.state:
+        problem(f"{event.action} from {event.from_state}, but the log left the task {task.state}")
+
+
+def _check_version(task: ReplayedTask, event: ev.Event, version: Any, problem: Problem) -> None:
+    if not isinstance(version, int) or version != task.version + 1:
+        problem(f"{event.action} records version {version}; the next version is {task.version + 1}")
+    if isinstance(version, int):
+        task.version = version
+
+
+def _about_no_task(
+    tasks: dict[int, ReplayedTask], event: ev.Event, seq: int, problem: Problem
+) -> None:
+    """Loading definitions, draws, report snapshots: nothing of a task to follow."""
+
+
+HANDLERS: dict[type[ev.Event], Handler] = {
+    ev.TaskCreated: _created,
+    ev.TaskMoved: _moved,
+    ev.TaskAmended: _followed,
+    ev.TaskReminded: _followed,
+    ev.DossierReceived: _followed,
+    ev.DossierDelayDeclared: _followed,
+    ev.ApologyIssued: _followed,
+    ev.DossierEscalated: _followed,
+    ev.InspectionConcluded: _followed,
+    ev.OrganisationLoaded: _about_no_task,
+    ev.ProceduresLoaded: _about_no_task,
+    ev.RulesLoaded: _about_no_task,
+    ev.PlanLoaded: _about_no_task,
+    ev.InspectionDrawn: _about_no_task,
+    ev.ReportSnapshotted: _about_no_task,
+}
 
 
 def _describe(values: Mapping[str, Any], fields: Iterable[str]) -> str:

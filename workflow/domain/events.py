@@ -1,0 +1,382 @@
+"""Typed audit events: what happened, as the services say it, and as the log stores it.
+
+Every audit entry is one of these. Its envelope (who acted, in what role and unit, for which
+organisation, on which task or plan, from and to which state) goes to the entry's columns;
+its own fields go to the entry's `data` object, under the same names, in a fixed shape per
+action. `decode` turns a stored entry back into its event (replay dispatches on the type); an
+action this module does not know is an `UnknownAction`, never skipped.
+
+To add an event: a frozen dataclass here with `ACTION`, its fields (the keys of its `data`),
+`OMIT_NONE` for the fields left out of `data` when None, and a `subject`; then say what
+replay does with it (`workflow.domain.replay.HANDLERS`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from workflow.domain.audit_chain import Record
+from workflow.domain.lifecycle import Move
+
+# The entry's columns an event fills; everything else an event holds is its `data`.
+ENVELOPE = ("actor", "role", "unit", "organisation", "task_id", "plan_id", "from_state", "to_state")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    actor: str
+    role: str | None = None
+    unit: str | None = None
+    organisation: str | None = None
+    task_id: int | None = None
+    plan_id: str | None = None
+    from_state: str | None = None
+    to_state: str | None = None
+
+    ACTION: ClassVar[str] = ""
+    OMIT_NONE: ClassVar[frozenset[str]] = frozenset()
+    PAYLOAD: ClassVar[tuple[str, ...]] = ()  # set for every subclass below
+
+    @property
+    def action(self) -> str:
+        return self.ACTION
+
+    @property
+    def subject(self) -> str:
+        return f"task:{self.task_id}"
+
+    def data(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        omit = self.OMIT_NONE
+        for name in self.PAYLOAD:
+            value = getattr(self, name)
+            if value is None and name in omit:
+                continue
+            out[name] = value
+        return out
+
+    def to_record(self) -> Record:
+        """The entry's own fields (what the chain numbers, links and hashes)."""
+        return Record(
+            self.actor,
+            self.action,
+            self.subject,
+            self.role,
+            self.unit,
+            self.organisation,
+            self.task_id,
+            self.plan_id,
+            self.from_state,
+            self.to_state,
+            self.data(),
+        )
+
+
+# ----------------------------------------------------------------------------- tasks
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaskCreated(Event):
+    ACTION: ClassVar[str] = "task.create"
+    OMIT_NONE: ClassVar[frozenset[str]] = frozenset({"parent_task"})
+    code: str
+    period: str
+    lead_unit: str
+    due_date: str | None  # ISO date
+    reason: str
+    parent_task: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaskMoved(Event):
+    """A move of the lifecycle; its action is the move's name (start, submit, ...)."""
+
+    OMIT_NONE: ClassVar[frozenset[str]] = frozenset(
+        {"note", "from_unit", "to_unit", "record", "record_hash", "record_revision"}
+    )
+    move: Move
+    version: int  # the task's version after the move
+    note: str | None = None
+    from_unit: str | None = None  # reassign
+    to_unit: str | None = None
+    record: Any = None  # an inspection record submitted with the move, its hash, its revision
+    record_hash: str | None = None
+    record_revision: int | None = None
+
+    @property
+    def action(self) -> str:
+        return self.move.value
+
+    def data(self) -> dict[str, Any]:
+        # By hand: a move's entry is the hot path (the generic loop costs a third more).
+        out: dict[str, Any] = {"version": self.version}
+        if self.note is not None:
+            out["note"] = self.note
+        if self.from_unit is not None:
+            out["from_unit"], out["to_unit"] = self.from_unit, self.to_unit
+        if self.record_hash is not None:
+            out["record"] = self.record
+            out["record_hash"] = self.record_hash
+            out["record_revision"] = self.record_revision
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaskAmended(Event):
+    """A plan's new version changed a task's fields."""
+
+    ACTION: ClassVar[str] = "task.amend"
+    plan_version: int
+    version: int
+    changes: dict[str, list[Any]]  # field: [before, after]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaskReminded(Event):
+    ACTION: ClassVar[str] = "task.remind"
+    to_unit: str
+    due: str
+    days_overdue: int
+    code: str
+    period: str
+
+
+# ----------------------------------------------------------------------------- dossiers
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DossierReceived(Event):
+    ACTION: ClassVar[str] = "dossier.receive"
+    code: str
+    procedure: str
+    applicant: str
+    received_at: str
+    counted_from: str
+    working_days: int
+    due: str
+    handling_unit: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DossierDelayDeclared(Event):
+    ACTION: ClassVar[str] = "dossier.delay"
+    reason: str
+    days: int
+    due: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApologyIssued(Event):
+    """An apology letter (Mẫu số 04) issued, and the dossier's due date re-set."""
+
+    ACTION: ClassVar[str] = "dossier.apology"
+    code: str
+    letter_sha256: str
+    docx_sha256: str
+    number: str
+    missed_due: str
+    new_due: str
+    extension: int
+    working_days: int
+    version: int
+    rules: str
+    file: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DossierEscalated(Event):
+    ACTION: ClassVar[str] = "dossier.escalate"
+    code: str
+    missed_extended_due: str
+    working_days_late: int
+    to: str
+    rules: str
+
+
+# ----------------------------------------------------------------------------- definitions
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrganisationLoaded(Event):
+    ACTION: ClassVar[str] = "organisation.load"
+    content_hash: str
+    source: str
+    units: int
+    people: int
+    created: bool
+
+    @property
+    def subject(self) -> str:
+        return f"organisation:{self.organisation}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProceduresLoaded(Event):
+    ACTION: ClassVar[str] = "procedures.load"
+    file_sha256: str
+    source: str
+    changed: list[str]
+
+    @property
+    def subject(self) -> str:
+        return f"procedures:{self.organisation}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RulesLoaded(Event):
+    ACTION: ClassVar[str] = "rules.load"
+    rules: str  # the rule set's id: the subject, not part of data
+    file_sha256: str
+    spec_sha256: str
+    source: str
+    effective_from: str
+    verified: bool
+
+    @property
+    def subject(self) -> str:
+        return f"rules:{self.rules}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanLoaded(Event):
+    ACTION: ClassVar[str] = "plan.load"
+    version: int
+    file_sha256: str
+    spec_sha256: str
+    source: str
+    task_rows: int
+    tasks_created: int
+    rows_added: list[str]
+    rows_removed: list[str]
+    lead_changes: list[str]
+
+    @property
+    def subject(self) -> str:
+        return f"plan:{self.plan_id}@v{self.version}"
+
+
+# ----------------------------------------------------------------------------- inspections
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InspectionDrawn(Event):
+    """A draw's full record (population, signals, seed, algorithm, result)."""
+
+    ACTION: ClassVar[str] = "inspection.draw"
+    inspection: int  # the draw's id: the subject, not part of data
+    record: dict[str, Any]
+    record_hash: str
+    revision: int
+    supersedes: int | None
+    reason: str | None
+    tasks: dict[str, int]
+    withdrawn: list[int]
+
+    @property
+    def subject(self) -> str:
+        return f"inspection:{self.inspection}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InspectionConcluded(Event):
+    """A conclusion notice issued for a verified inspection record, with its fix tasks."""
+
+    ACTION: ClassVar[str] = "inspection.conclude"
+    notice: str
+    number: str
+    record_hash: str
+    html_hash: str
+    docx_hash: str
+    path: str
+    fix_tasks: list[int]
+
+
+# ----------------------------------------------------------------------------- reports
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportSnapshotted(Event):
+    ACTION: ClassVar[str] = "report.snapshot"
+    OMIT_NONE: ClassVar[frozenset[str]] = frozenset({"previous", "reason"})
+    snapshot: int  # the snapshot's id: the subject, not part of data
+    hash: str
+    period: str
+    window: dict[str, Any]
+    revision: int
+    plans: dict[str, int]
+    requested_by: str
+    previous: int | None = None
+    reason: str | None = None
+
+    @property
+    def subject(self) -> str:
+        return f"report:{self.snapshot}"
+
+
+# ----------------------------------------------------------------------------- decoding
+
+# Fields that name the subject rather than go into data, and how to read them back from it.
+_SUBJECT_FIELDS: dict[type[Event], tuple[str, Callable[[str], Any]]] = {
+    RulesLoaded: ("rules", str),
+    InspectionDrawn: ("inspection", int),
+    ReportSnapshotted: ("snapshot", int),
+}
+
+
+def _payload(cls: type[Event]) -> tuple[str, ...]:
+    skip = {*ENVELOPE, _SUBJECT_FIELDS.get(cls, ("move", str))[0], "move"}
+    return tuple(f.name for f in dataclasses.fields(cls) if f.name not in skip)
+
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    TaskCreated,
+    TaskMoved,
+    TaskAmended,
+    TaskReminded,
+    DossierReceived,
+    DossierDelayDeclared,
+    ApologyIssued,
+    DossierEscalated,
+    OrganisationLoaded,
+    ProceduresLoaded,
+    RulesLoaded,
+    PlanLoaded,
+    InspectionDrawn,
+    InspectionConcluded,
+    ReportSnapshotted,
+)
+for _cls in EVENT_TYPES:
+    _cls.PAYLOAD = _payload(_cls)
+
+BY_ACTION: dict[str, type[Event]] = {
+    **{cls.ACTION: cls for cls in EVENT_TYPES if cls is not TaskMoved},
+    **{move.value: TaskMoved for move in Move},
+}
+
+
+class UnknownAction(ValueError):
+    """A stored entry whose action is not an event this planflow knows."""
+
+
+def decode(entry: Mapping[str, Any], data: Mapping[str, Any]) -> Event:
+    """The event a stored entry records (`data`: its data, decoded). Fields its data lacks
+    are None: replay judges the values, decoding only finds the type."""
+    action = str(entry.get("action"))
+    cls = BY_ACTION.get(action)
+    if cls is None:
+        raise UnknownAction(action)
+    values: dict[str, Any] = {name: entry.get(name) for name in ENVELOPE}
+    values |= {name: data.get(name) for name in cls.PAYLOAD}
+    if cls is TaskMoved:
+        values["move"] = Move(action)
+    if cls in _SUBJECT_FIELDS:
+        name, read = _SUBJECT_FIELDS[cls]
+        named = str(entry.get("subject", "")).partition(":")[2]
+        try:
+            values[name] = read(named)
+        except ValueError:  # a subject that names no id: replay judges the entry, not this
+            values[name] = named
+    return cls(**values)

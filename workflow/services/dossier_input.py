@@ -1,0 +1,96 @@
+"""What receiving dossiers is given: one dossier with its applicant, or a CSV file of them
+(`planflow dossiers import`), read and checked line by line before anything is stored."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from workflow.clock import LOCAL_TZ
+from workflow.errors import InvalidInput
+
+CSV_COLUMNS = ("procedure", "applicant", "received_at")
+CSV_OPTIONAL = ("address", "phone", "email")
+_PHONE = re.compile(r"^\+?[0-9 .()-]{6,20}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class Applicant:
+    name: str
+    address: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+    def problems(self) -> list[str]:
+        out = []
+        if not self.name.strip():
+            out.append("the applicant's name is empty")
+        if self.phone and not _PHONE.match(self.phone):
+            out.append(f"phone {self.phone!r} is not a phone number (digits, spaces, + . - ( ))")
+        if self.email and not _EMAIL.match(self.email):
+            out.append(f"email {self.email!r} is not an e-mail address")
+        return out
+
+
+@dataclass(frozen=True)
+class NewDossier:
+    procedure: str
+    applicant: Applicant
+    received_at: dt.datetime
+
+
+def read_csv(path: Path) -> tuple[list[tuple[int, NewDossier]], list[tuple[int, str]]]:
+    """Rows with their line numbers, and every problem with its line number."""
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InvalidInput(f"{name}: cannot read the file: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{name}: not UTF-8 text; save the CSV as UTF-8") from None
+    reader = csv.DictReader(text.splitlines())
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in CSV_COLUMNS if c not in header]
+    if missing:
+        raise InvalidInput(
+            f"{name}:1: missing column(s) {', '.join(missing)}; the header is "
+            f"{','.join(CSV_COLUMNS + CSV_OPTIONAL)} (the last three optional)"
+        )
+    unknown = [h for h in header if h not in CSV_COLUMNS + CSV_OPTIONAL]
+    if unknown:
+        raise InvalidInput(f"{name}:1: unknown column(s) {', '.join(unknown)}")
+    rows: list[tuple[int, NewDossier]] = []
+    problems: list[tuple[int, str]] = []
+    for row in reader:
+        line = reader.line_num
+        values = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        if None in row:
+            problems.append((line, "more fields than columns in the header"))
+            continue
+        raw_time = values.get("received_at", "")
+        try:
+            received = dt.datetime.fromisoformat(raw_time)
+        except ValueError:
+            problems.append(
+                (
+                    line,
+                    f"received_at {raw_time!r} is not a date and time; expected YYYY-MM-DD HH:MM",
+                )
+            )
+            continue
+        if received.tzinfo is None:
+            received = received.replace(tzinfo=LOCAL_TZ)
+        applicant = Applicant(
+            values.get("applicant", ""),
+            values.get("address") or None,
+            values.get("phone") or None,
+            values.get("email") or None,
+        )
+        rows.append((line, NewDossier(values.get("procedure", ""), applicant, received)))
+    if not rows and not problems:
+        problems.append((2, "no rows to import"))
+    return rows, problems

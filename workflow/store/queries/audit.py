@@ -1,0 +1,41 @@
+"""Reading the audit log: the auditors' query, the scans of verify, replay and export, and
+the entry a document or a draw is checked against."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from workflow.domain.audit_chain import Span
+from workflow.domain.filters import AuditFilter
+from workflow.store.queries.base import Queries
+
+
+class AuditQueries(Queries):
+    def query(self, where: AuditFilter) -> list[dict[str, Any]]:
+        """Entries matching every given filter, oldest first; `data` decoded to an object."""
+        return self.backend.recorder.query(self.conn, where)
+
+    def entries(self, batch: int = 20_000) -> Iterator[dict[str, Any]]:
+        """Every entry as stored (`data` its canonical JSON text), oldest first."""
+        return self.backend.recorder.entries(self.conn, batch)
+
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        """Every entry as a tuple of `audit_chain.FIELDS`, oldest first (verify's scan)."""
+        return self.backend.recorder.scan(self.conn)
+
+    def last_seq(self) -> int:
+        return self.backend.recorder.last_seq(self.conn)
+
+    def hash_at(self, seq: int) -> str | None:
+        return self.backend.recorder.hash_at(self.conn, seq)
+
+    def verify_span(self, lo: int, hi: int | None, anchor: tuple[int, str] | None) -> Span:
+        return self.backend.recorder.verify_span(self.conn, lo, hi, anchor)
+
+    def first(self, action: str, subject: str) -> dict[str, Any] | None:
+        """The first entry of `action` about `subject`, as stored (`data` as text)."""
+        found = self.backend.recorder.query(
+            self.conn, AuditFilter(action=action, subject=subject, limit=1), decode=False
+        )
+        return found[0] if found else None

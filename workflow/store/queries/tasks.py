@@ -1,0 +1,150 @@
+"""Reading tasks: one, a filtered list, what a move decides on, what replay compares.
+
+A task is read as a `TaskView`, whose fields say which columns are read and how each is
+converted: adding a column to the view is adding a field to `TaskView` (and the column).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import and_, func, select
+
+from workflow.clock import as_utc
+from workflow.domain.filters import TaskFilter
+from workflow.domain.lifecycle import NOT_DONE, State
+from workflow.domain.roles import Actor, Role
+from workflow.domain.tasks import MoveSubject, TaskView
+from workflow.store import driver
+from workflow.store.queries.base import Queries
+from workflow.store.tables import tasks
+
+_COLUMN_OF = {"plan": "plan_id"}  # a view field named otherwise than its column
+TASK_COLUMNS = tuple(_COLUMN_OF.get(f.name, f.name) for f in dataclasses.fields(TaskView))
+TASK_SELECT = ", ".join(f"tasks.{name}" for name in TASK_COLUMNS)
+
+
+def _date(value: Any) -> dt.date | None:
+    # SQLite hands dates back as text through the driver; SQLAlchemy and psycopg as dates.
+    return dt.date.fromisoformat(value) if value.__class__ is str else value
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    if value is None:
+        return None
+    return as_utc(dt.datetime.fromisoformat(value) if value.__class__ is str else value)
+
+
+def _units(value: Any) -> list[str]:
+    return [] if value == "[]" else list(json.loads(value))
+
+
+# How a stored value becomes the view's, by the field's declared type (none: as stored).
+_BY_TYPE: dict[str, Callable[[Any], Any]] = {
+    "State": State,
+    "dt.date | None": _date,
+    "dt.datetime | None": _instant,
+    "list[str]": _units,
+}
+_AS_STORED = {"int", "str", "int | None", "str | None"}
+assert all(
+    str(f.type) in _BY_TYPE or str(f.type) in _AS_STORED for f in dataclasses.fields(TaskView)
+), "a TaskView field of a type the store does not know how to read: add it to _BY_TYPE"
+_CONVERT = [
+    (i, _BY_TYPE[str(f.type)])
+    for i, f in enumerate(dataclasses.fields(TaskView))
+    if str(f.type) in _BY_TYPE
+]
+
+
+def task_from_values(values: Sequence[Any]) -> TaskView:
+    """A TaskView from a row of TASK_COLUMNS, as the driver or SQLAlchemy returns it."""
+    converted = list(values)
+    for i, convert in _CONVERT:
+        if converted[i] is not None:
+            converted[i] = convert(converted[i])
+    return TaskView(*converted)  # positional: a move builds one; keywords cost a third more
+
+
+_SUBJECT_AND_ACTOR = (
+    "SELECT tasks.id, tasks.organisation, tasks.plan_id, tasks.kind, tasks.state, "
+    "tasks.lead_unit, tasks.version, tasks.submitted_by, tasks.returned_count, "
+    "people.organisation, people.unit, person_roles.role "
+    "FROM tasks LEFT OUTER JOIN people ON people.id = ? "
+    "LEFT OUTER JOIN person_roles ON person_roles.person_id = people.id "
+    "WHERE tasks.id = ?"
+)
+_REPLAYED = ("id", "state", "version", "lead_unit", "submitted_by", "returned_count")
+
+
+class TaskQueries(Queries):
+    def get(self, task_id: int) -> TaskView | None:
+        row = self.conn.execute(_select().where(tasks.c.id == task_id)).first()
+        return task_from_values(row) if row is not None else None
+
+    def find(self, where: TaskFilter) -> list[TaskView]:
+        c = tasks.c
+        conditions = []
+        for column, value in (
+            (c.organisation, where.organisation),
+            (c.plan_id, where.plan),
+            (c.lead_unit, where.unit),
+            (c.kind, where.kind),
+        ):
+            if value is not None:
+                conditions.append(column == value)
+        if where.state is not None:
+            conditions.append(c.state == where.state.value)
+        if where.overdue_on is not None:
+            conditions.append(c.due_date < where.overdue_on)
+            conditions.append(c.state.in_(sorted(NOT_DONE)))
+        stmt = _select().where(and_(True, *conditions)).order_by(c.id)
+        if where.limit is not None:
+            stmt = stmt.limit(where.limit)
+        return [task_from_values(row) for row in self.conn.execute(stmt)]
+
+    def of_ids(self, task_ids: Sequence[int]) -> list[TaskView]:
+        """These tasks (those that exist), by id."""
+        stmt = _select().where(tasks.c.id.in_(list(task_ids))).order_by(tasks.c.id)
+        return [task_from_values(row) for row in self.conn.execute(stmt)]
+
+    def of_plan(self, plan_id: str) -> dict[tuple[str, str], TaskView]:
+        """A plan's tasks by (row code, period)."""
+        return {(t.code, t.period): t for t in self.find(TaskFilter(plan=plan_id))}
+
+    def count_by_plan(self) -> dict[str | None, int]:
+        return {
+            plan_id: int(n)
+            for plan_id, n in self.conn.execute(
+                select(tasks.c.plan_id, func.count()).group_by(tasks.c.plan_id)
+            )
+        }
+
+    def move_subject(self, task_id: int, person_id: str) -> tuple[MoveSubject | None, Actor | None]:
+        """The task as a move needs it and the person about to act on it, in one statement."""
+        found = driver.rows(self.conn, _SUBJECT_AND_ACTOR, (person_id, task_id))
+        if not found:
+            return None, None
+        first = found[0]
+        task = MoveSubject(
+            first[0], first[1], first[2], first[3], State(first[4]), first[5], first[6],
+            first[7], first[8],
+        )  # fmt: skip
+        organisation, unit = first[9], first[10]
+        if organisation is None:
+            return task, None
+        roles = frozenset(Role(row[11]) for row in found if row[11] is not None)
+        return task, Actor(person_id, organisation, unit, roles)
+
+    def as_replay_compares(self) -> list[dict[str, Any]]:
+        """Every task's columns that `audit replay` rebuilds from the log, by id."""
+        columns = [tasks.c[name] for name in _REPLAYED]
+        return [row._asdict() for row in self.conn.execute(select(*columns).order_by(tasks.c.id))]
+
+
+def _select() -> Any:
+    return select(*(tasks.c[name] for name in TASK_COLUMNS))

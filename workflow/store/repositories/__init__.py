@@ -1,0 +1,1 @@
+"""Writes: one repository per aggregate, each also reading what its use cases decide on."""

@@ -1,0 +1,245 @@
+"""The unit of work: the one way services reach the database.
+
+    with ctx.uow.writing() as tx:          # one writing transaction
+        task = tx.tasks.get(8)             # repositories read and write their aggregate
+        ...
+        tx.record(TaskCreated(...))        # typed audit events, appended at the commit
+
+    with ctx.uow.reading() as r:           # reads: the query modules
+        r.tasks.list(TaskFilter(...))
+
+    with ctx.uow.moving() as tx:           # one move, the hot path (see `moving`)
+
+The unit of work owns the transaction, the writers' turn and the chain's lock (through its
+backend, `store.sqlite` or `store.postgres`), and the time: `tx.now`, read once from the
+clock, stamps the rows the transaction writes and its audit entries alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from workflow.clock import Clock
+from workflow.domain.audit_chain import Record
+from workflow.domain.events import Event
+from workflow.domain.tasks import TaskView
+from workflow.store.backend import Backend, Mutex
+from workflow.store.engine import backend_for, open_engine, translated
+from workflow.store.queries.audit import AuditQueries
+from workflow.store.queries.dossiers import DossierQueries
+from workflow.store.queries.inspections import InspectionQueries
+from workflow.store.queries.notices import NoticeQueries
+from workflow.store.queries.organisations import OrganisationQueries
+from workflow.store.queries.plans import PlanQueries
+from workflow.store.queries.procedures import ProcedureQueries
+from workflow.store.queries.reports import ReportQueries
+from workflow.store.queries.rules import RuleQueries
+from workflow.store.queries.tasks import TaskQueries
+from workflow.store.repositories.dossiers import DossierRepository
+from workflow.store.repositories.inspections import InspectionRepository
+from workflow.store.repositories.notices import NoticeRepository
+from workflow.store.repositories.organisations import OrganisationRepository
+from workflow.store.repositories.plans import PlanRepository
+from workflow.store.repositories.procedures import ProcedureRepository
+from workflow.store.repositories.reports import ReportRepository
+from workflow.store.repositories.rules import RuleRepository
+from workflow.store.repositories.tasks import TaskRepository
+
+
+class Reader:
+    """A reading transaction: the query modules, each on its connection."""
+
+    def __init__(self, conn: Connection, backend: Backend, clock: Clock) -> None:
+        self.conn = conn
+        self.backend = backend
+        self.clock = clock
+
+    @cached_property
+    def now(self) -> dt.datetime:
+        """The transaction's time: read once from the clock."""
+        return self.clock.now()
+
+    @cached_property
+    def tasks(self) -> TaskQueries:
+        return TaskQueries(self.conn, self.backend)
+
+    @cached_property
+    def audit(self) -> AuditQueries:
+        return AuditQueries(self.conn, self.backend)
+
+    @cached_property
+    def organisations(self) -> OrganisationQueries:
+        return OrganisationQueries(self.conn, self.backend)
+
+    @cached_property
+    def plans(self) -> PlanQueries:
+        return PlanQueries(self.conn, self.backend)
+
+    @cached_property
+    def rules(self) -> RuleQueries:
+        return RuleQueries(self.conn, self.backend)
+
+    @cached_property
+    def procedures(self) -> ProcedureQueries:
+        return ProcedureQueries(self.conn, self.backend)
+
+    @cached_property
+    def dossiers(self) -> DossierQueries:
+        return DossierQueries(self.conn, self.backend)
+
+    @cached_property
+    def notices(self) -> NoticeQueries:
+        return NoticeQueries(self.conn, self.backend)
+
+    @cached_property
+    def inspections(self) -> InspectionQueries:
+        return InspectionQueries(self.conn, self.backend)
+
+    @cached_property
+    def reports(self) -> ReportQueries:
+        return ReportQueries(self.conn, self.backend)
+
+
+class Tx(Reader):
+    """A writing transaction: the repositories, and the audit events it records."""
+
+    def __init__(self, conn: Connection, backend: Backend, clock: Clock) -> None:
+        super().__init__(conn, backend, clock)
+        self._records: list[Record] = []
+
+    def record(self, *events: Event) -> None:
+        """Audit events of this transaction, appended in order when it commits (so the
+        chain's lock is taken last and held only for the append and the commit)."""
+        self._records.extend(event.to_record() for event in events)
+
+    def serialise(self, mutex: Mutex) -> None:
+        """Do the rest of this transaction alone among the writers that take `mutex`."""
+        self.backend.serialise(self.conn, mutex)
+
+    def apply_to_task(
+        self, task_id: int, expected_version: int, values: Mapping[str, Any], event: Event
+    ) -> TaskView | None:
+        """A task's compare-and-set and its audit event; None (nothing written) when the
+        task is no longer at `expected_version`."""
+        updated = self.tasks.compare_and_set(task_id, expected_version, values)
+        if updated is not None:
+            self.record(event)
+        return updated
+
+    def flush(self) -> None:
+        records, self._records = self._records, []
+        self.backend.recorder.append(self.conn, records, self.now)
+
+    @cached_property
+    def tasks(self) -> TaskRepository:
+        return TaskRepository(self.conn, self.backend)
+
+    @cached_property
+    def organisations(self) -> OrganisationRepository:
+        return OrganisationRepository(self.conn, self.backend)
+
+    @cached_property
+    def plans(self) -> PlanRepository:
+        return PlanRepository(self.conn, self.backend)
+
+    @cached_property
+    def rules(self) -> RuleRepository:
+        return RuleRepository(self.conn, self.backend)
+
+    @cached_property
+    def procedures(self) -> ProcedureRepository:
+        return ProcedureRepository(self.conn, self.backend)
+
+    @cached_property
+    def dossiers(self) -> DossierRepository:
+        return DossierRepository(self.conn, self.backend)
+
+    @cached_property
+    def notices(self) -> NoticeRepository:
+        return NoticeRepository(self.conn, self.backend)
+
+    @cached_property
+    def inspections(self) -> InspectionRepository:
+        return InspectionRepository(self.conn, self.backend)
+
+    @cached_property
+    def reports(self) -> ReportRepository:
+        return ReportRepository(self.conn, self.backend)
+
+
+class MoveTx:
+    """One move (`UnitOfWork.moving`): its reads each a statement of its own, then the
+    compare-and-set and its entry as one transaction (on PostgreSQL one statement, the entry
+    numbered and hashed by the server)."""
+
+    def __init__(self, conn: Connection, backend: Backend, clock: Clock) -> None:
+        self.conn = conn
+        self.backend = backend
+        self.clock = clock
+        self.tasks = TaskRepository(conn, backend)
+        self.organisations = OrganisationQueries(conn, backend)
+
+    @cached_property
+    def now(self) -> dt.datetime:
+        return self.clock.now()
+
+    def apply_to_task(
+        self, task_id: int, expected_version: int, values: Mapping[str, Any], event: Event
+    ) -> TaskView | None:
+        change = self.tasks.change(task_id, expected_version, values)
+        changed, _seq = self.backend.recorder.move(self.conn, change, event.to_record(), self.now)
+        return self.tasks.changed(changed)
+
+
+class UnitOfWork:
+    """The database (an engine and its backend) and the clock, for one context."""
+
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.backend = backend_for(engine)
+
+    @classmethod
+    def open(cls, url: str, clock: Clock) -> UnitOfWork:
+        return cls(open_engine(url), clock)
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=False)
+
+    def dispose(self) -> None:
+        """Close every pooled connection (before forking, or when done)."""
+        self.engine.dispose()
+
+    def shared_between_processes(self) -> bool:
+        return self.backend.shared_between_processes(self.engine)
+
+    @contextmanager
+    def writing(self) -> Iterator[Tx]:
+        """One writing transaction: committed with its audit events when the block ends,
+        everything rolled back on any error."""
+        with translated(), self.backend.writing(self.engine) as conn:
+            tx = Tx(conn, self.backend, self.clock)
+            yield tx
+            tx.flush()
+
+    @contextmanager
+    def reading(self, *, consistent: bool = False) -> Iterator[Reader]:
+        """A reading transaction; `consistent`: every read sees the same snapshot (a report's
+        figures, replay's tasks against the log)."""
+        with translated(), self.backend.reading(self.engine, consistent=consistent) as conn:
+            yield Reader(conn, self.backend, self.clock)
+
+    @contextmanager
+    def moving(self) -> Iterator[MoveTx]:
+        """One move: the hot path. SQLite: held with this process's writers' turn, on the
+        movers' own connection (its page cache stays warm); PostgreSQL: a pooled connection
+        in autocommit."""
+        with translated(), self.backend.moving(self.engine) as conn:
+            yield MoveTx(conn, self.backend, self.clock)
