@@ -165,7 +165,7 @@ class Data:
                 action, f"task:{task_id}", task_id, None, before, after, data, prev,
             )  # fmt: skip
             prev = audit.entry_hash(dict(zip(audit.FIELDS, row, strict=False)))
-            chunk.append((*row, prev))
+            chunk.append((*row, prev, None, None))  # no channel nor credential
             if len(chunk) == CHUNK:
                 yield chunk
                 chunk = []

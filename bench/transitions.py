@@ -165,14 +165,14 @@ class Floor:
         }
 
     def rows(
-        self, per_writer: list[list[PlannedMove]], head: tuple[int, str], now: dt.datetime
+        self, per_writer: list[list[PlannedMove]], head: tuple[int, str, str], now: dt.datetime
     ) -> list[list[tuple[str, tuple[Any, ...], tuple[Any, ...]]]]:
         """Each writer's (UPDATE sql, its params, INSERT params), hashed into a valid chain.
 
         Entries are numbered round-robin across writers; they may commit out of order, but
         every entry links to the one numbered before it, so the log verifies afterwards.
         """
-        seq, prev = head
+        seq, prev = head[0], head[1]
         stamp = audit.format_at(now)
         updated_at: Any = now.replace(tzinfo=None).isoformat(" ") if self.sqlite else now
         out: list[list[tuple[str, tuple[Any, ...], tuple[Any, ...]]]] = [[] for _ in per_writer]
@@ -204,6 +204,8 @@ class Floor:
                     "to_state": step.to_state,
                     "data": audit.canonical_json(data),
                     "prev_hash": prev,
+                    "channel": None,
+                    "credential": None,
                 }
                 row["hash"] = prev = audit.entry_hash(row)
                 if step.move is Move.SUBMIT:

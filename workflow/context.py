@@ -1,5 +1,5 @@
-"""What every use case is handed by its adapter: the unit of work (the database and the
-clock), who runs administrative acts, the logger."""
+"""What every use case is handed by its adapter: the unit of work (the database, the clock,
+who acts), the logger."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import structlog
 from sqlalchemy import Engine
 
 from workflow.clock import Clock, SystemClock
+from workflow.domain.principals import Principal
 from workflow.store.uow import UnitOfWork
 
 
@@ -27,15 +28,26 @@ def default_operator() -> str:
 
 @dataclass
 class Context:
+    """`principal`: who acts, as the adapter authenticated them (a signed-in person, a
+    token's owner, a schedule); None where nobody was authenticated (a simulation's typed
+    names, the tests), which a production database refuses for every write. `operator`:
+    who runs administrative acts (loading files) when no principal is given."""
+
     engine: Engine
     clock: Clock = field(default_factory=SystemClock)
     operator: str = field(default_factory=default_operator)
     log: structlog.typing.FilteringBoundLogger = field(
         default_factory=lambda: structlog.get_logger("planflow")
     )
+    principal: Principal | None = None
 
     @property
     def uow(self) -> UnitOfWork:
-        """The unit of work on this context's database and clock (the clock as it is now:
-        a test or a simulation may set another)."""
-        return UnitOfWork(self.engine, self.clock)
+        """The unit of work on this context's database, clock and principal (the clock as it
+        is now: a test or a simulation may set another)."""
+        return UnitOfWork(self.engine, self.clock, self.principal)
+
+    @property
+    def acting(self) -> str:
+        """Who an administrative act is recorded as: the principal, else the operator."""
+        return self.principal.id if self.principal is not None else self.operator

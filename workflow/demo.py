@@ -136,6 +136,8 @@ def run_demo(ctx: Context, definitions: Path, out_dir: Path, seed: int = 2024) -
     if not isinstance(clock, FixedClock):
         raise InvalidInput("the demo runs on a simulated clock")
     schema.upgrade(ctx.engine)
+    # Loaded before the first day's flows run (07:30): the log's entries go forward in time.
+    clock.set(dt.datetime.combine(QUARTER_START.date(), dt.time(7, 0), LOCAL_TZ))
     found, problems = validate([definitions])
     if problems:
         raise InvalidInput(f"{problems[0]} ({len(problems)} problem(s) in {definitions})")

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from tests.e2e.test_faults_apology_crash import DEFINITIONS, kill_group, spawn
 from tests.e2e.test_faults_crash import consistent, wait_for
-from workflow.clock import LOCAL_TZ, FixedClock
+from workflow.clock import SystemClock, today_local
 from workflow.definitions.checks import validate
 from workflow.domain.lifecycle import Move
 from workflow.services import Context
@@ -53,7 +53,8 @@ def test_an_inspection_run_killed_mid_draw_and_mid_conclusion_is_finished_once(
     prefect_server: None, db_url: str, tmp_path: Path
 ) -> None:
     engine = open_engine(db_url)
-    ctx = Context(engine, clock=FixedClock(dt.datetime(2024, 5, 6, 9, tzinfo=LOCAL_TZ)))
+    # The system's clock, as the spawned runs have: the log's entries go forward in time.
+    ctx = Context(engine, clock=SystemClock())
     found, _ = validate([DEFINITIONS])
     plan_service.load(ctx, found)
     out = tmp_path / "out"
@@ -81,15 +82,14 @@ def test_an_inspection_run_killed_mid_draw_and_mid_conclusion_is_finished_once(
     # Two records submitted and verified; the run that concludes them is killed inside the
     # second conclusion's notice insert (the batch is one transaction): neither survives.
     targets = service.show(ctx, drawn["inspection"])["targets"]
+    due = (today_local(ctx.clock) + dt.timedelta(days=30)).isoformat()  # after the visit
     for item in drawn["tasks"][:2]:
         task_id = item["task"]
         ids = next(t["checklist"] for t in targets if t["task"] == task_id)
         task_service.move(ctx, task_id, Move.START, INSPECTOR)
         record = {
             "findings": [{"task": i, "compliant": False, "note": "Chậm tiến độ"} for i in ids],
-            "fixes": [
-                {"title": f"Khắc phục nhiệm vụ {i}", "due": "2024-06-28", "task": i} for i in ids
-            ],
+            "fixes": [{"title": f"Khắc phục nhiệm vụ {i}", "due": due, "task": i} for i in ids],
             "strengths": ["Có kế hoạch triển khai"],
         }
         records.submit_record(ctx, task_id, INSPECTOR, record)

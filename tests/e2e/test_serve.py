@@ -240,14 +240,17 @@ def test_serve_registers_the_deployments_and_its_runs_do_the_work(
             }  # fmt: skip
             assert d.entrypoint == f"flows.{flow}.{flow}_flow"
 
-    # Runs as the schedules make them, with the clock pinned to the moment they stand for.
-    runs = [
-        trigger(f"inspection/{LSN}", now=local("2024-05-06T07:30")),  # Monday: 2024Q2's draw
-        trigger(f"inspection/{QNA}", now=local("2024-04-30T07:30")),  # 30/4: a holiday
-        trigger(f"apology/{LSN}", now=local("2024-05-07T07:00")),  # the dossier is due today
-        trigger(f"aggregate/{LSN}", now=local("2024-06-15T02:00")),  # Q2's window just closed
-    ]
-    assert [r.state.type.value for r in wait_done(runs)] == ["COMPLETED"] * 4
+    # Runs as the schedules make them, with the clock pinned to the moment they stand for,
+    # one after the other, as the days come (the log's entries go forward in time).
+    done = []
+    for name, now in (
+        (f"inspection/{QNA}", "2024-04-30T07:30"),  # 30/4: a holiday
+        (f"inspection/{LSN}", "2024-05-06T07:30"),  # Monday: 2024Q2's draw
+        (f"apology/{LSN}", "2024-05-07T07:00"),  # the dossier is due today
+        (f"aggregate/{LSN}", "2024-06-15T02:00"),  # Q2's window just closed
+    ):
+        done += wait_done([trigger(name, now=local(now))])
+    assert [r.state.type.value for r in done] == ["COMPLETED"] * 4
 
     [draw] = plan_service_draws(ctx, LSN)
     assert (draw["period"], draw["drawn_by"]) == ("2024Q2", "flow:inspection")

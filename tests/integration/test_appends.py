@@ -20,6 +20,7 @@ from sqlalchemy import text
 
 from tests.conftest import small_agency
 from tests.support import log
+from workflow.clock import FixedClock
 from workflow.domain import audit_chain as audit
 from workflow.domain.filters import AuditFilter
 from workflow.domain.lifecycle import Move, State
@@ -90,7 +91,7 @@ def test_an_entry_appended_with_its_change_is_the_entry_verify_rebuilds(
 ) -> None:
     at = dt.datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=dt.UTC)
     with ctx.uow.moving() as tx:
-        changed, seq = tx.backend.recorder.move(tx.conn, touch(task), record, at)
+        changed, seq = tx.backend.recorder.move(tx.conn, touch(task), record, FixedClock(at))
     assert changed and seq is not None
     with ctx.engine.connect() as conn:
         [stored] = log.query_on(conn, AuditFilter(after_seq=seq - 1, limit=1))
@@ -113,7 +114,7 @@ def test_a_change_that_changed_nothing_appends_nothing(ctx: Context, task: int) 
         (-1,),
     )
     with ctx.uow.moving() as tx:
-        assert tx.backend.recorder.move(tx.conn, nothing, record, ctx.clock.now()) == ([], None)
+        assert tx.backend.recorder.move(tx.conn, nothing, record, ctx.clock) == ([], None)
     with ctx.engine.connect() as conn:
         assert log.query_on(conn, AuditFilter(action="start")) == []
         assert svc.get_task(ctx, task).version == 1

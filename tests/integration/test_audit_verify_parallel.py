@@ -18,6 +18,7 @@ from sqlalchemy import Connection, text
 
 from tests.integration.test_faults_tampering import owner
 from tests.support import log
+from workflow.clock import FixedClock
 from workflow.domain import audit_chain as audit
 from workflow.services import Context
 from workflow.services import audit_log as audit_service
@@ -41,7 +42,7 @@ def logged(ctx: Context) -> Context:
         for i in range(ENTRIES)
     ]
     with ctx.uow.writing() as tx:
-        tx.backend.recorder.append(tx.conn, records, AT)
+        tx.backend.recorder.append(tx.conn, records, FixedClock(AT))
     return ctx
 
 

@@ -418,25 +418,25 @@ def test_late_dossiers_count_as_risk_resolved_late_or_still_open(ctx: Context) -
     found, _ = validate([DEFINITIONS])
     plan_service.load(ctx, found)
     desk, worker, office = "lsn.dkkd.be-thi-huong", "lsn.dkkd.ly-van-duc", "lsn.vp.luong-thi-thu"
-    received = []
-    for i, day in enumerate((2, 3, 20)):  # 3 working days each
+    received: list[int] = []
+
+    def receive(day: int) -> None:
         moment = dt.datetime(2024, 5, day, 9, tzinfo=LOCAL_TZ)
         ctx.clock = FixedClock(moment)
-        view = dossier_service.receive(
-            ctx,
-            dossier_service.NewDossier(
-                "SKHDT-DN-01", dossier_service.Applicant(f"Công ty {i}"), moment
-            ),
-            desk,
-        )
-        received.append(view["id"])
-    # The first is resolved on 6/5 (on time), the second on 15/5 (late); the third is still
-    # open but not yet due on 21/5.
+        applicant = dossier_service.Applicant(f"Công ty {len(received)}")
+        new = dossier_service.NewDossier("SKHDT-DN-01", applicant, moment)
+        received.append(dossier_service.receive(ctx, new, desk)["id"])
+
+    receive(2)  # 3 working days each
+    receive(3)
+    # The first is resolved on 6/5 (on time), the second on 15/5 (late); the third, received
+    # on 20/5, is still open but not yet due on 21/5. (In this order: the log goes forward.)
     for task_id, day in ((received[0], 6), (received[1], 15)):
         ctx.clock = FixedClock(dt.datetime(2024, 5, day, 10, tzinfo=LOCAL_TZ))
         task_service.move(ctx, task_id, Move.START, worker)
         task_service.move(ctx, task_id, Move.SUBMIT, worker, note="Đã giải quyết")
         task_service.move(ctx, task_id, Move.VERIFY, office)
+    receive(20)
     ctx.clock = FixedClock(dt.datetime(2024, 5, 21, 9, tzinfo=LOCAL_TZ))
     drawn = service.draw(ctx, "LSN-SKHDT", "2024Q2", "lsn.ttr.lang-thi-mai", seed=1)
     signals = {p["unit"]: p for p in drawn.population}
@@ -462,3 +462,18 @@ def test_inspectors_drawing_at_once_get_one_draw(ctx: Context, org: Organisation
     kinds = select(func.count()).select_from(tasks).where(tasks.c.kind == "inspection")
     assert count(ctx, kinds) == 3
     assert len(entries(ctx, "inspection.draw")) == 1
+
+
+def test_a_record_verified_early_in_the_morning_is_concluded(
+    ctx: Context, org: OrganisationSpec, clock: FixedClock, tmp_path: Path
+) -> None:
+    """Before 07:00 in Vietnam it is still the day before in UTC: a record made and verified
+    at 06:30 is judged on Vietnam's date (it was refused as dated "in the future")."""
+    clock.set(dt.datetime(2024, 5, 20, 6, 30, tzinfo=LOCAL_TZ))
+    drawn = service.draw(ctx, ORG, "2024", INSPECTOR, seed=0)
+    task_id = drawn.tasks[drawn.selected[0]]
+    task_service.move(ctx, task_id, Move.START, INSPECTOR)
+    records.submit_record(ctx, task_id, INSPECTOR, {"strengths": ["Chủ động triển khai"]})
+    task_service.move(ctx, task_id, Move.VERIFY, OFFICE1)
+    [done] = records.conclude(ctx, [task_id], tmp_path)
+    assert "20 tháng 5 năm 2024" in Path(done.html).read_text(encoding="utf-8")

@@ -151,8 +151,8 @@ MOVES = [
     (at(5, 21), "T9", Move.RETURN, OFFICE_A, "Chưa đạt yêu cầu"),
     (at(5, 22), "T9", Move.SUBMIT, MAI, "Đã chỉnh sửa"),
     (at(6, 1), "T12", Move.START, LAN, None),
-    (at(6, 1, 11), "T12", Move.SUBMIT, LAN, NOTE),
     (at(6, 1), "T4", Move.START, MAI, None),
+    (at(6, 1, 11), "T12", Move.SUBMIT, LAN, NOTE),
     (at(6, 4), "T12", Move.VERIFY, OFFICE_A, None),
     (at(6, 18), "T6", Move.START, OFFICE_A, None),
     (at(6, 18, 11), "T6", Move.SUBMIT, OFFICE_A, NOTE),
@@ -225,20 +225,23 @@ def build(ctx: Context) -> dict[str, int]:
         for code, plan, category, unit, due, kind in TASKS
     ]
     ids = dict(zip([t[0] for t in TASKS], task_service.create_tasks(ctx, new), strict=True))
+    # The dossiers' and inspections' tasks, created the same morning (the log's entries go
+    # forward in time, as the moves below do).
+    side = [(code, unit, "dossier") for code, unit, *_ in DOSSIERS]
+    side += [(f"KT-{unit}", "TTR", "inspection") for unit, _ in INSPECTIONS]
+    created = task_service.create_tasks(
+        ctx,
+        [
+            task_service.NewTask(ORG, code, code, unit, kind=kind, due_date=dt.date(2024, 6, 30))
+            for code, unit, kind in side
+        ],
+    )
+    ids |= {code: task_id for (code, _, _), task_id in zip(side, created, strict=True)}
     for when, code, move, who, note in MOVES:
         clock.set(when)
         task_service.move(ctx, ids[code], move, who, note=note)
 
-    def side_task(code: str, unit: str, kind: str) -> int:
-        clock.set(at(3, 1, 8))
-        [task_id] = task_service.create_tasks(
-            ctx,
-            [task_service.NewTask(ORG, code, code, unit, kind=kind, due_date=dt.date(2024, 6, 30))],
-        )
-        return task_id
-
-    for code, unit, received, original, current, resolved in DOSSIERS:
-        ids[code] = side_task(code, unit, "dossier")
+    for code, _unit, received, original, current, resolved in DOSSIERS:
         with ctx.uow.writing() as tx:
             conn = tx.conn
             conn.execute(
@@ -294,7 +297,7 @@ def build(ctx: Context) -> dict[str, int]:
                 .returning(inspections.c.id)
             ).scalar_one()
     for unit, verified in INSPECTIONS:
-        task_id = side_task(f"KT-{unit}", "TTR", "inspection")
+        task_id = ids[f"KT-{unit}"]
         with ctx.uow.writing() as tx:
             conn = tx.conn
             for revision in ("1", "2") if unit == "QLDT" else ("1",):

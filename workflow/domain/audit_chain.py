@@ -18,7 +18,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from workflow.errors import InvalidInput
+
 GENESIS_HASH = "0" * 64
+START = (0, GENESIS_HASH, "")  # (seq, hash, time) before the first entry
 
 FIELDS = (
     "seq",
@@ -36,7 +39,12 @@ FIELDS = (
     "data",
     "prev_hash",
     "hash",
+    # Added in 2026-12 (who acted through what): in the canonical JSON only when not null, so
+    # that every entry written before them hashes as it always did.
+    "channel",
+    "credential",
 )
+OPTIONAL = ("channel", "credential")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +63,8 @@ class Record:
     from_state: str | None = None
     to_state: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
+    channel: str | None = None  # web, api, cli, flow
+    credential: str | None = None  # the session or token acted with, hashed
 
 
 def canonical_json(value: Any) -> str:
@@ -78,29 +88,74 @@ def format_at(when: dt.datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+# The years an entry may be dated in: a clock outside them is wrong, not a date to record.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
+
+
+def stamp_after(at: dt.datetime, head: str) -> str:
+    """`at` as stored (`format_at`), for an entry after one dated `head` (its stored text;
+    "" before the first): refused when it is earlier (time goes forward) or outside the
+    years an entry may be dated in. The stored text sorts as the instants do."""
+    year = at.astimezone(dt.UTC).year
+    if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+        raise InvalidInput(
+            f"an audit entry dated in {year} is refused: entries are dated between "
+            f"{EARLIEST_YEAR} and {LATEST_YEAR} (is the clock right?)"
+        )
+    stamp = format_at(at)
+    if stamp < head:
+        raise InvalidInput(
+            f"an audit entry dated {stamp} is refused: the log's last entry is dated {head}, "
+            "and time goes forward"
+        )
+    return stamp
+
+
 def entry_hash(row: Mapping[str, Any]) -> str:
-    return digest(_hashed_values(row))
+    return digest(tuple(row.get(name) for name in FIELDS))
 
 
-# The canonical JSON of an entry is always the same 14 keys in the same (sorted) order, so it
-# is a fixed template filled with the JSON encodings of the values: byte for byte what
-# canonical_json(body) gives (str through json's own C escaper, None as null, int as digits,
-# anything else through canonical_json itself), three times faster (verify's inner loop).
+# The canonical JSON of an entry is the same keys in the same (sorted) order for every entry
+# of one shape (which optional fields it has), so it is a fixed template per shape filled with
+# the JSON encodings of the values: byte for byte what canonical_json(body) gives (str through
+# json's own C escaper, None as null, int as digits, anything else through canonical_json
+# itself), three times faster (verify's inner loop).
 HASHED = tuple(name for name in FIELDS if name != "hash")
-_hashed_values = operator.itemgetter(*HASHED)
-_KEYS = sorted(HASHED)
-_BODY = "{" + ",".join(f'"{name}":%s' for name in _KEYS) + "}"
-_in_key_order = operator.itemgetter(*(FIELDS.index(name) for name in _KEYS))
 _quote = json.encoder.encode_basestring  # what json.dumps uses with ensure_ascii=False
 _sha256 = hashlib.sha256
+_AT_CHANNEL, _AT_CREDENTIAL = FIELDS.index("channel"), FIELDS.index("credential")
 
 
 def _json(value: Any) -> str:
     return "null" if value is None else canonical_json(value)
 
 
+def _keys(shape: tuple[bool, bool]) -> list[str]:
+    """The keys of an entry's canonical JSON, sorted, for an entry with (channel, credential)
+    present as `shape` says."""
+    present = {name for name, there in zip(OPTIONAL, shape, strict=True) if there}
+    return sorted(name for name in HASHED if name not in OPTIONAL or name in present)
+
+
+_SHAPES = [(False, False), (True, False), (False, True), (True, True)]
+_TEMPLATES = {
+    shape: (
+        "{" + ",".join(f'"{name}":%s' for name in _keys(shape)) + "}",
+        operator.itemgetter(*(FIELDS.index(name) for name in _keys(shape))),
+    )
+    for shape in _SHAPES
+}
+_BODY, _in_key_order = _TEMPLATES[(False, False)]
+
+
 def digest(values: Sequence[Any]) -> str:
-    """entry_hash of an entry given as its values in FIELDS order (the hash itself optional)."""
+    """entry_hash of an entry given as its values in FIELDS order (the hash itself, and the
+    optional fields, may be left out at the end)."""
+    if len(values) > _AT_CHANNEL and (
+        values[_AT_CHANNEL] is not None
+        or (len(values) > _AT_CREDENTIAL and values[_AT_CREDENTIAL] is not None)
+    ):
+        return _digest_shaped(values)
     (action, actor, at, data, from_state, organisation, plan_id, prev_hash, role, seq, subject,
      task_id, to_state, unit) = _in_key_order(values)  # fmt: skip
     body = _BODY % (
@@ -120,6 +175,15 @@ def digest(values: Sequence[Any]) -> str:
         _quote(unit) if unit.__class__ is str else _json(unit),
     )
     return _sha256(body.encode("utf-8")).hexdigest()
+
+
+def _digest_shaped(values: Sequence[Any]) -> str:
+    """`digest` of an entry that has optional fields."""
+    padded = (*values, None, None)
+    shape = (padded[_AT_CHANNEL] is not None, padded[_AT_CREDENTIAL] is not None)
+    body, in_key_order = _TEMPLATES[shape]
+    encoded = tuple(_encoded(value) for value in in_key_order(padded))
+    return _sha256((body % encoded).encode("utf-8")).hexdigest()
 
 
 def data_json(data: Mapping[str, Any]) -> str:
@@ -144,7 +208,8 @@ def data_json(data: Mapping[str, Any]) -> str:
 
 
 # What a record fills: every hashed field but seq and prev_hash, in FIELDS order.
-OWN = HASHED[1:-1]
+OWN = tuple(name for name in HASHED if name not in ("seq", "prev_hash"))
+_AT_OPTIONAL = OWN.index("channel")  # where a record's own values reach the optional fields
 
 
 def own_values(record: Record, stamp: str) -> tuple[Any, ...]:
@@ -162,13 +227,17 @@ def own_values(record: Record, stamp: str) -> tuple[Any, ...]:
         record.from_state,
         record.to_state,
         data_json(record.data),
+        record.channel,
+        record.credential,
     )
 
 
 def chained(record: Record, seq: int, stamp: str, prev: str) -> tuple[Any, ...]:
-    """The stored row of `record` as entry `seq` after the entry hashing to `prev`."""
-    hashed = (seq, *own_values(record, stamp), prev)
-    return (*hashed, digest(hashed))
+    """The stored row of `record` (FIELDS order) as entry `seq` after the entry hashing to
+    `prev`."""
+    own = own_values(record, stamp)
+    head, optional = own[:_AT_OPTIONAL], own[_AT_OPTIONAL:]
+    return (seq, *head, prev, digest((seq, *head, prev, None, *optional)), *optional)
 
 
 def chain(records: Iterable[Record], stamp: str, head: tuple[int, str]) -> list[tuple[Any, ...]]:
@@ -178,7 +247,7 @@ def chain(records: Iterable[Record], stamp: str, head: tuple[int, str]) -> list[
     for record in records:
         seq += 1
         row = chained(record, seq, stamp, prev)
-        prev = row[-1]
+        prev = row[14]
         rows.append(row)
     return rows
 
@@ -186,21 +255,30 @@ def chain(records: Iterable[Record], stamp: str, head: tuple[int, str]) -> list[
 # An entry hashed by someone who knows its own fields but not yet the chain's head (the
 # PostgreSQL server, once it holds the chain's lock): the canonical JSON above cut where the
 # head's hash and the new seq go, its other fields encoded exactly as `digest` encodes them.
-_AT_PREV, _AT_SEQ = _KEYS.index("prev_hash"), _KEYS.index("seq")
-_BODY_HEAD = "{" + "".join(f'"{k}":%s,' for k in _KEYS[:_AT_PREV]) + '"prev_hash":"'
-_BODY_MIDDLE = '",' + "".join(f'"{k}":%s,' for k in _KEYS[_AT_PREV + 1 : _AT_SEQ]) + '"seq":'
-_BODY_TAIL = "".join(f',"{k}":%s' for k in _KEYS[_AT_SEQ + 1 :]) + "}"
-_ENCODED_ORDER = [OWN.index(key) for key in _KEYS if key not in ("prev_hash", "seq")]
+def _cut(shape: tuple[bool, bool]) -> tuple[str, str, str, list[int]]:
+    keys = _keys(shape)
+    at_prev, at_seq = keys.index("prev_hash"), keys.index("seq")
+    head = "{" + "".join(f'"{k}":%s,' for k in keys[:at_prev]) + '"prev_hash":"'
+    middle = '",' + "".join(f'"{k}":%s,' for k in keys[at_prev + 1 : at_seq]) + '"seq":'
+    tail = "".join(f',"{k}":%s' for k in keys[at_seq + 1 :]) + "}"
+    return head, middle, tail, [OWN.index(k) for k in keys if k not in ("prev_hash", "seq")]
+
+
+_CUTS = {shape: _cut(shape) for shape in _SHAPES}
 
 
 def body_parts(own: Sequence[Any]) -> tuple[str, str, str]:
     """The canonical JSON of an entry whose own fields are `own` (`own_values`), in three
     pieces: head + the previous hash + middle + the seq + tail is the text `digest` hashes."""
-    encoded = tuple(_encoded(own[i]) for i in _ENCODED_ORDER)
+    shape = (own[_AT_OPTIONAL] is not None, own[_AT_OPTIONAL + 1] is not None)
+    head, middle, tail, order = _CUTS[shape]
+    encoded = tuple(_encoded(own[i]) for i in order)
+    at_prev = head.count("%s")
+    at_seq = at_prev + middle.count("%s")
     return (
-        _BODY_HEAD % encoded[:_AT_PREV],
-        _BODY_MIDDLE % encoded[_AT_PREV : _AT_SEQ - 1],
-        _BODY_TAIL % encoded[_AT_SEQ - 1 :],
+        head % encoded[:at_prev],
+        middle % encoded[at_prev:at_seq],
+        tail % encoded[at_seq:],
     )
 
 
@@ -257,17 +335,19 @@ def verify(rows: Iterable[Sequence[Any]], anchor: tuple[int, str] | None = None)
     anchor (a head published outside the database), a chain rewritten from scratch is
     caught too, as long as it is at least as long as the anchor.
     """
-    return finish([verify_span(rows, (0, GENESIS_HASH), anchor)], anchor)
+    return finish([verify_span(rows, START, anchor)], anchor)
 
 
 def verify_span(
-    rows: Iterable[Sequence[Any]], before: tuple[int, str], anchor: tuple[int, str] | None
+    rows: Iterable[Sequence[Any]],
+    before: tuple[int, str, str],
+    anchor: tuple[int, str] | None,
 ) -> Span:
     """`verify`'s check of `rows` (FIELDS order, by seq), the chain standing at `before`:
-    the seq and stored hash of the entry before the first row ((0, GENESIS_HASH) at the
-    start). The same check on consecutive spans, each starting where the stored log stands
-    before it, finds what one pass over all of them finds: the parallel verify's unit."""
-    expected_seq, prev = before[0] + 1, before[1]
+    the seq, stored hash and time of the entry before the first row (`START` at the start).
+    The same check on consecutive spans, each starting where the stored log stands before
+    it, finds what one pass over all of them finds: the parallel verify's unit."""
+    expected_seq, prev, prev_at = before[0] + 1, before[1], before[2]
     anchor_seq = anchor[0] if anchor is not None else None
     anchor_seen = False
     check = digest
@@ -310,6 +390,16 @@ def verify_span(
                 f"not to its recorded hash {row[14][:12]}…",
                 prev,
             )
+        at = row[1]
+        if at < prev_at:  # the stored text sorts as the instants do
+            return _stop(
+                seq - 1,
+                seq,
+                f"entry {seq} is dated {at}, before entry {seq - 1} ({prev_at}): "
+                "its time goes backwards",
+                prev,
+            )
+        prev_at = at
         if seq == anchor_seq:
             assert anchor is not None
             if row[14] != anchor[1]:

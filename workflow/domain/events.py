@@ -58,8 +58,9 @@ class Event:
             out[name] = value
         return out
 
-    def to_record(self) -> Record:
-        """The entry's own fields (what the chain numbers, links and hashes)."""
+    def to_record(self, channel: str | None = None, credential: str | None = None) -> Record:
+        """The entry's own fields (what the chain numbers, links and hashes), made through
+        `channel` with `credential` (the principal's)."""
         return Record(
             self.actor,
             self.action,
@@ -72,6 +73,8 @@ class Event:
             self.from_state,
             self.to_state,
             self.data(),
+            channel,
+            credential,
         )
 
 

@@ -92,13 +92,13 @@ class SameAgency(Guard):
             )
 
 
-class NotOnlyAuditor(Guard):
-    """Auditors read and verify the log. (A person holding auditor and another role acts in
-    the other role.)"""
+class MakesBusinessMoves(Guard):
+    """Auditors read and verify the log; administrators manage accounts: neither moves a
+    task. (A person holding one of them and another role acts in the other role.)"""
 
     def check(self, task: TaskFacts, actor: Actor, request: MoveRequest) -> None:
-        if actor.roles == frozenset({Role.AUDITOR}):
-            raise PermissionDenied(f"{actor.id} is an auditor: auditors read and verify, never act")
+        if actor.makes_no_business_move():
+            raise PermissionDenied(actor.refusal())
 
 
 class LeadUnitMember(Guard):
@@ -183,8 +183,8 @@ class NewLeadUnit(Guard):
 
 SAME_AGENCY = SameAgency()
 # Every move's first conditions: a person acts only on their own agency's tasks, and never
-# as an auditor alone.
-EVERY_MOVE: tuple[Guard, ...] = (SAME_AGENCY, NotOnlyAuditor())
+# as an auditor or administrator alone.
+EVERY_MOVE: tuple[Guard, ...] = (SAME_AGENCY, MakesBusinessMoves())
 LEAD_UNIT = LeadUnitMember()
 OFFICE = HoldsRole(Role.OFFICE)
 A_REASON = NoteRequired("a reason")

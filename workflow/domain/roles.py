@@ -13,6 +13,12 @@ class Role(StrEnum):
     LEADER = "leader"  # the agency's leadership
     INSPECTOR = "inspector"
     AUDITOR = "auditor"  # reads and verifies the log; never acts on tasks
+    ADMIN = "admin"  # the system administrator: manages accounts; makes no business move
+
+
+# Roles that make no business move (a task's move, a dossier, a draw, a record): a person
+# holding only these reads (auditor) or administers (admin).
+NO_BUSINESS = frozenset({Role.AUDITOR, Role.ADMIN})
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,3 +32,15 @@ class Actor:
 
     def has(self, role: Role) -> bool:
         return role in self.roles
+
+    def makes_no_business_move(self) -> bool:
+        return self.roles <= NO_BUSINESS
+
+    def refusal(self) -> str:
+        """Why a person who makes no business move is refused one, in words."""
+        if Role.AUDITOR in self.roles and Role.ADMIN not in self.roles:
+            return f"{self.id} is an auditor: auditors read and verify, never act"
+        return (
+            f"{self.id} is an administrator: administrators manage accounts and make no "
+            "business move"
+        )

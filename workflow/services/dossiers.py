@@ -18,7 +18,7 @@ from workflow.context import Context
 from workflow.definitions.checks import suggest
 from workflow.domain.events import DossierDelayDeclared, DossierReceived
 from workflow.domain.lifecycle import NOT_DONE, State
-from workflow.domain.roles import Actor, Role
+from workflow.domain.roles import NO_BUSINESS, Actor, Role
 from workflow.errors import ImportProblems, InvalidInput, MoveNotAllowed, NotFound, PermissionDenied
 from workflow.services.calendar import calendar_in
 from workflow.services.dossier_input import Applicant as Applicant
@@ -202,7 +202,7 @@ def delay(ctx: Context, task_id: int, reason: str, days: int, actor_id: str) -> 
         tx.record(
             DossierDelayDeclared(
                 actor=actor.id,
-                role=next(iter(sorted(actor.roles))).value,
+                role=min(actor.roles - NO_BUSINESS).value,  # the role it acts in
                 unit=actor.unit,
                 organisation=dossier.organisation,
                 task_id=task_id,
@@ -226,8 +226,8 @@ def _check_delay(dossier: Dossier, actor: Actor, today: dt.date) -> None:
             f"only the handling unit {dossier.lead_unit} declares a delay on dossier {task_id}; "
             f"{actor.id} belongs to {actor.unit}"
         )
-    if actor.roles == frozenset({Role.AUDITOR}):
-        raise PermissionDenied(f"{actor.id} is an auditor: auditors read and verify, never act")
+    if actor.makes_no_business_move():
+        raise PermissionDenied(actor.refusal())
     if dossier.state not in NOT_DONE:
         raise MoveNotAllowed(
             f"dossier {task_id} is {dossier.state.value}: there is nothing left to delay"

@@ -183,7 +183,10 @@ def _conclude_one(tx: Tx, task_id: int, out_dir: Path) -> Conclusion | None:
     stored = tx.inspections.latest_record(task_id)
     if stored is None:
         return None
-    record = read_record(stored.record, target.checklist, task.completed_at.date())
+    # Judged as of the day it was verified, in Vietnam (completed_at is stored in UTC: before
+    # 07:00 its UTC date is the day before, and a record made that morning looked "future").
+    verified_on = task.completed_at.astimezone(LOCAL_TZ).date()
+    record = read_record(stored.record, target.checklist, verified_on)
     spec = tx.organisations.require(task.organisation)
     plan = inspection_of(spec)
     names = {u.code: u.name for u in spec.units}

@@ -63,7 +63,7 @@ def upsert_organisation(
 ) -> OrgChange:
     digest = digest or content_hash(spec.model_dump_json())
     with ctx.uow.writing() as tx:
-        return save_organisation(tx, ctx.operator, spec, digest, source)
+        return save_organisation(tx, ctx.acting, spec, digest, source)
 
 
 def known_organisations(ctx: Context) -> dict[str, OrganisationSpec]:

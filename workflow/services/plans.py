@@ -49,7 +49,7 @@ def load(ctx: Context, found: Definitions) -> list[LoadOutcome]:
     """Everything `found` holds, in one transaction: organisations, procedures, rule sets,
     then plans (their audit entries in that order)."""
     outcomes: list[LoadOutcome] = []
-    actor = ctx.operator
+    actor = ctx.acting
     with ctx.uow.writing() as tx:
         for spec, src in found.organisations.values():
             change = save_organisation(tx, actor, spec, src.sha256, src.path)

@@ -110,7 +110,7 @@ def generate(ctx: Context, request: Request) -> Outcome:
         if latest is not None and not request.revise:  # another run stored it meanwhile
             return Outcome(_verified(tx, latest), False, time.perf_counter() - started)
         revision = 1 if latest is None else latest.revision + 1
-        generated_by = request.requested_by or ctx.operator
+        generated_by = request.requested_by or ctx.acting
         content: dict[str, Any] = {
             "format": FORMAT,
             "organisation": {"code": spec.code, "name": spec.name, "province": spec.province},
@@ -148,7 +148,7 @@ def generate(ctx: Context, request: Request) -> Outcome:
         )
         tx.record(
             ReportSnapshotted(
-                actor=ctx.operator,
+                actor=ctx.acting,
                 role="system",
                 organisation=spec.code,
                 snapshot=snapshot_id,

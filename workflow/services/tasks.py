@@ -98,7 +98,7 @@ def insert_new_tasks(
 
 def create_tasks(ctx: Context, new: Sequence[NewTask], *, reason: str = "created") -> list[int]:
     with ctx.uow.writing() as tx:
-        return insert_new_tasks(tx, new, actor=ctx.operator, role="admin", reason=reason)
+        return insert_new_tasks(tx, new, actor=ctx.acting, role="admin", reason=reason)
 
 
 def get_task(ctx: Context, task_id: int) -> TaskView:

@@ -29,6 +29,9 @@ class Mutex(Enum):
 class Backend(ABC):
     name: str
     recorder: AuditRecorder
+    # Whether the database is a production one: read once, by the unit of work (None: not
+    # read yet); `planflow init` sets it when it chooses.
+    production: bool | None = None
 
     @abstractmethod
     def writing(self, engine: Engine) -> AbstractContextManager[Connection]:

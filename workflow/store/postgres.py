@@ -8,24 +8,25 @@ takes it (`PostgresRecorder`), and `planflow_append` (migration 0005) on its beh
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Date, Engine, cast, create_engine, func
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
-from workflow.clock import LOCAL_TZ
+from workflow.clock import LOCAL_TZ, Clock
 from workflow.domain.audit_chain import (
     GENESIS_HASH,
     OWN,
     Record,
     body_parts,
     chain,
-    format_at,
     own_values,
+    stamp_after,
 )
+from workflow.errors import InvalidInput
 from workflow.store import driver
 from workflow.store.backend import Backend, Mutex
 from workflow.store.recorder import HEAD, INSERT, AuditRecorder, Change, head_of
@@ -39,6 +40,9 @@ _LOCK = f"SELECT pg_advisory_xact_lock({CHAIN_LOCK})"
 # lock is held only while the server works, never across a round trip to this process. The
 # parameters are typed, as the function's signature is.
 _ARGS = ", ".join("?::integer" if name == "task_id" else "?::text" for name in OWN)
+# What `planflow_append` raises for an entry dated before the head (migration 0006).
+TIME_REFUSED = "PF001"
+_TIME_RETRIES = 5
 _WITH_ENTRY = (
     "WITH changed AS ({}) SELECT changed.*, "
     f"planflow_append({CHAIN_LOCK}, '{GENESIS_HASH}', {_ARGS}, ?::text, ?::text, ?::text) "
@@ -53,33 +57,50 @@ MUTEX_KEYS = {mutex: CHAIN_LOCK + mutex.value for mutex in Mutex}
 
 
 class PostgresRecorder(AuditRecorder):
-    def append(self, conn: Connection, records: Sequence[Record], at: dt.datetime) -> None:
+    def append(self, conn: Connection, records: Sequence[Record], clock: Clock) -> None:
         if not records:
             return
-        stamp = format_at(at)  # everything that needs no lock is done before taking it
         # The lock and the head in one round trip, each a statement of its own: under READ
         # COMMITTED the SELECT takes its snapshot when it starts, once the lock is granted,
         # so it sees every entry committed by the lock's previous holder. (In one statement
         # the snapshot would predate the wait and the chain could fork.)
         lock, head = driver.pipeline(conn, [(_LOCK, ()), (HEAD, ())])
         lock.close()
-        found = head.fetchall()
+        seq, last, dated = head_of(head.fetchall())
         head.close()
-        driver.execute(conn, INSERT, chain(records, stamp, head_of(found)), many=True).close()
+        rows = chain(records, stamp_after(clock.now(), dated), (seq, last))
+        driver.execute(conn, INSERT, rows, many=True).close()
 
     def move(
-        self, conn: Connection, change: Change, record: Record, at: dt.datetime
+        self, conn: Connection, change: Change, record: Record, clock: Clock
     ) -> tuple[list[tuple[Any, ...]], int | None]:
         """One statement, a transaction of its own (the connection is in autocommit: see
         `PostgresBackend.moving`); the chain's lock is taken only if the change happened."""
         sql = _STATEMENTS.get(change[0])
         if sql is None:
             sql = _STATEMENTS[change[0]] = _WITH_ENTRY.format(change[0])
-        own = own_values(record, format_at(at))
-        found = driver.rows(conn, sql, (*change[1], *own, *body_parts(own)))
-        if not found:
-            return found, None
-        return [row[:-1] for row in found], int(found[0][-1])
+        stamp, refused = "", None
+        for _attempt in range(_TIME_RETRIES):
+            # The time is read before the lock (taken on the server): another entry may be
+            # chained, later dated, in between; the function then refuses this one, whole,
+            # and it is dated again. A clock that does not move (a simulation's) is refused.
+            earlier, stamp = stamp, stamp_after(clock.now(), "")
+            own = own_values(record, stamp)
+            try:
+                found = driver.rows(conn, sql, (*change[1], *own, *body_parts(own)))
+            except DBAPIError as exc:
+                if getattr(exc.orig, "sqlstate", None) != TIME_REFUSED:
+                    raise
+                refused = exc
+                if stamp <= earlier:
+                    break
+                continue
+            if not found:
+                return found, None
+            return [row[:-1] for row in found], int(found[0][-1])
+        assert refused is not None
+        message = str(refused.orig).splitlines()[0].removeprefix("planflow: ")
+        raise InvalidInput(message) from refused
 
 
 class PostgresBackend(Backend):

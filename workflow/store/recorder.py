@@ -8,7 +8,6 @@ the filtered query for auditors.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
@@ -16,15 +15,19 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, select
 
-from workflow.domain.audit_chain import FIELDS, GENESIS_HASH, Record, Span, format_at, verify_span
+from workflow.clock import Clock
+from workflow.domain.audit_chain import FIELDS, START, Record, Span, format_at, verify_span
 from workflow.domain.filters import AuditFilter
 from workflow.store import driver
 from workflow.store.tables import audit_log
 
 COLUMNS = ", ".join(FIELDS)
 INSERT = f"INSERT INTO audit_log ({COLUMNS}) VALUES ({', '.join('?' for _ in FIELDS)})"
-HEAD = "SELECT audit_log.seq, audit_log.hash FROM audit_log ORDER BY audit_log.seq DESC LIMIT 1"
-_BEFORE = "SELECT seq, hash FROM audit_log WHERE seq < ? ORDER BY seq DESC LIMIT 1"
+HEAD = (
+    "SELECT audit_log.seq, audit_log.hash, audit_log.at FROM audit_log "
+    "ORDER BY audit_log.seq DESC LIMIT 1"
+)
+_BEFORE = "SELECT seq, hash, at FROM audit_log WHERE seq < ? ORDER BY seq DESC LIMIT 1"
 _RANGE = f"SELECT {COLUMNS} FROM audit_log WHERE seq > ? AND seq <= ? ORDER BY seq"
 _NEXT = "SELECT seq FROM audit_log WHERE seq > ? ORDER BY seq LIMIT 1"
 _LAST = "SELECT COALESCE(MAX(seq), 0) FROM audit_log"
@@ -33,20 +36,22 @@ _AT = "SELECT hash FROM audit_log WHERE seq = ?"
 Change = tuple[str, Sequence[Any]]  # a statement returning the rows it changed, its parameters
 
 
-def head_of(rows: Sequence[Sequence[Any]]) -> tuple[int, str]:
-    """(seq, hash) of the head entry from its query's rows: (0, GENESIS_HASH) when empty."""
-    return (int(rows[0][0]), rows[0][1]) if rows else (0, GENESIS_HASH)
+def head_of(rows: Sequence[Sequence[Any]]) -> tuple[int, str, str]:
+    """(seq, hash, time) of the head entry from its query's rows (`START` when empty)."""
+    return (int(rows[0][0]), rows[0][1], rows[0][2]) if rows else START
 
 
 class AuditRecorder(ABC):
     @abstractmethod
-    def append(self, conn: Connection, records: Sequence[Record], at: dt.datetime) -> None:
+    def append(self, conn: Connection, records: Sequence[Record], clock: Clock) -> None:
         """Append entries in order, inside the caller's writing transaction: the chain's
-        lock (held to commit), its head, one multi-row INSERT."""
+        lock (held to commit), its head, the time (read from `clock` under the lock, so
+        that entries are dated in the order they are chained, and refused when earlier than
+        the head: `audit_chain.stamp_after`), one multi-row INSERT."""
 
     @abstractmethod
     def move(
-        self, conn: Connection, change: Change, record: Record, at: dt.datetime
+        self, conn: Connection, change: Change, record: Record, clock: Clock
     ) -> tuple[list[tuple[Any, ...]], int | None]:
         """`change` (a compare-and-set returning the row it changed) and, when it changed a
         row, the entry of `record` after it: one transaction of their own, committed, on a
@@ -55,7 +60,7 @@ class AuditRecorder(ABC):
 
     # ------------------------------------------------------------------ reads
 
-    def head(self, conn: Connection) -> tuple[int, str]:
+    def head(self, conn: Connection) -> tuple[int, str, str]:
         return head_of(driver.rows(conn, HEAD))
 
     def last_seq(self, conn: Connection) -> int:

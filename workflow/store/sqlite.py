@@ -21,7 +21,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, func
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql.elements import ColumnElement
 
-from workflow.domain.audit_chain import Record, chain, format_at
+from workflow.clock import Clock
+from workflow.domain.audit_chain import Record, chain, stamp_after
 from workflow.errors import Conflict, StoreUnavailable
 from workflow.store import driver
 from workflow.store.backend import Backend, Mutex
@@ -35,23 +36,23 @@ DATETIME_TEXT = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
 
 
 class SqliteRecorder(AuditRecorder):
-    def append(self, conn: Connection, records: Sequence[Record], at: dt.datetime) -> None:
+    def append(self, conn: Connection, records: Sequence[Record], clock: Clock) -> None:
         if not records:
             return
-        stamp = format_at(at)  # everything that needs no lock is done before taking it
         # The writer holds the database's write lock since its BEGIN IMMEDIATE.
-        rows = chain(records, stamp, head_of(driver.rows(conn, HEAD)))
+        seq, last, dated = head_of(driver.rows(conn, HEAD))
+        rows = chain(records, stamp_after(clock.now(), dated), (seq, last))
         driver.execute(conn, INSERT, rows, many=True).close()
 
     def move(
-        self, conn: Connection, change: Change, record: Record, at: dt.datetime
+        self, conn: Connection, change: Change, record: Record, clock: Clock
     ) -> tuple[list[tuple[Any, ...]], int | None]:
-        stamp = format_at(at)
         with driver.immediate(conn):  # the database's write lock, held to the commit
             changed = driver.rows(conn, *change)
             if not changed:
                 return changed, None
-            [row] = chain([record], stamp, head_of(driver.rows(conn, HEAD)))
+            seq, last, dated = head_of(driver.rows(conn, HEAD))
+            [row] = chain([record], stamp_after(clock.now(), dated), (seq, last))
             driver.execute(conn, INSERT, row).close()
             return changed, int(row[0])
 

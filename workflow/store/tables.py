@@ -156,6 +156,8 @@ class AuditEntry(Base):
     data: Mapped[str] = mapped_column(Text)  # canonical JSON, exactly as hashed
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    channel: Mapped[str | None] = mapped_column(String(10))  # web, api, cli, flow (0006)
+    credential: Mapped[str | None] = mapped_column(String(80))  # session or token, hashed
 
 
 class Procedure(Base):
@@ -317,6 +319,91 @@ class ReportSnapshot(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
 
 
+class DatabaseInfo(Base):
+    """What `planflow init` made: a production database, or a simulation (one row)."""
+
+    __tablename__ = "database_info"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    mode: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(80))
+
+
+class Account(Base):
+    """A person's way in: a password (Argon2id), optionally a second factor (TOTP)."""
+
+    __tablename__ = "accounts"
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    activated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    failed_count: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Invitation(Base):
+    """A one-time link to sign up (or to set a new password): only its hash is kept."""
+
+    __tablename__ = "invitations"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(80))
+
+
+class Session(Base):
+    """A signed-in browser: only the hashes of its id and CSRF token are kept."""
+
+    __tablename__ = "sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    csrf_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_because: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(String(64))
+
+
+class ApiToken(Base):
+    """A token for another system (or the command line): hashed, scoped, expiring."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(Text)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    organisation: Mapped[str] = mapped_column(ForeignKey("organisations.code"))
+    permissions: Mapped[str] = mapped_column(Text)  # JSON list
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(80))
+
+
+class SignInAttempt(Base):
+    """Every sign-in attempt, for throttling by account and by client address."""
+
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (
+        Index("ix_sign_in_attempts_login_at", "login", "at"),
+        Index("ix_sign_in_attempts_address_at", "address", "at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    login: Mapped[str] = mapped_column(String(80))
+    address: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(20))
+
+
 # Core handles on the mapped tables (services use Core statements on the hot paths).
 organisations = cast(Table, Organisation.__table__)
 units = cast(Table, Unit.__table__)
@@ -334,3 +421,9 @@ inspections = cast(Table, Inspection.__table__)
 inspection_targets = cast(Table, InspectionTarget.__table__)
 inspection_records = cast(Table, InspectionRecord.__table__)
 report_snapshots = cast(Table, ReportSnapshot.__table__)
+database_info = cast(Table, DatabaseInfo.__table__)
+accounts = cast(Table, Account.__table__)
+invitations = cast(Table, Invitation.__table__)
+sessions = cast(Table, Session.__table__)
+api_tokens = cast(Table, ApiToken.__table__)
+sign_in_attempts = cast(Table, SignInAttempt.__table__)

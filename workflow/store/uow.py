@@ -11,8 +11,15 @@
     with ctx.uow.moving() as tx:           # one move, the hot path (see `moving`)
 
 The unit of work owns the transaction, the writers' turn and the chain's lock (through its
-backend, `store.sqlite` or `store.postgres`), and the time: `tx.now`, read once from the
-clock, stamps the rows the transaction writes and its audit entries alike.
+backend, `store.sqlite` or `store.postgres`), who acts (the principal its adapter
+authenticated) and when: `tx.now`, read once from the clock, stamps the rows a transaction
+writes; its audit entries are dated by the same clock under the chain's lock, so that they
+are dated in the order they are chained.
+
+In a production database (`planflow init`), every write needs an authenticated principal
+and the system clock, and every audit event must be the principal's own act: a typed name
+or an injected clock is refused there (`Who`). A simulation database (`init --simulation`,
+the demo, the tests) accepts both, as it always did.
 """
 
 from __future__ import annotations
@@ -20,18 +27,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from workflow.clock import Clock
+from workflow.clock import Clock, SystemClock
 from workflow.domain.audit_chain import Record
 from workflow.domain.events import Event
+from workflow.domain.principals import Principal
 from workflow.domain.tasks import TaskView
+from workflow.errors import PermissionDenied
 from workflow.store.backend import Backend, Mutex
 from workflow.store.engine import backend_for, open_engine, translated
 from workflow.store.queries.audit import AuditQueries
+from workflow.store.queries.database import DatabaseQueries
 from workflow.store.queries.dossiers import DossierQueries
 from workflow.store.queries.inspections import InspectionQueries
 from workflow.store.queries.notices import NoticeQueries
@@ -41,6 +52,7 @@ from workflow.store.queries.procedures import ProcedureQueries
 from workflow.store.queries.reports import ReportQueries
 from workflow.store.queries.rules import RuleQueries
 from workflow.store.queries.tasks import TaskQueries
+from workflow.store.repositories.database import DatabaseRepository
 from workflow.store.repositories.dossiers import DossierRepository
 from workflow.store.repositories.inspections import InspectionRepository
 from workflow.store.repositories.notices import NoticeRepository
@@ -50,6 +62,27 @@ from workflow.store.repositories.procedures import ProcedureRepository
 from workflow.store.repositories.reports import ReportRepository
 from workflow.store.repositories.rules import RuleRepository
 from workflow.store.repositories.tasks import TaskRepository
+
+
+@dataclass(frozen=True, slots=True)
+class Who:
+    """Who a transaction acts as, and whether the database holds it to it (production)."""
+
+    principal: Principal | None
+    production: bool
+
+    def entry(self, event: Event) -> Record:
+        """The event's entry, with the channel and credential of who acts; in production,
+        only an act of the principal itself."""
+        principal = self.principal
+        if principal is None:
+            return event.to_record()
+        if self.production and event.actor != principal.id:
+            raise PermissionDenied(
+                f"{principal.id} cannot record an act of {event.actor}: in a production "
+                "database every entry is the act of who is signed in"
+            )
+        return event.to_record(principal.channel.value, principal.credential)
 
 
 class Reader:
@@ -68,6 +101,10 @@ class Reader:
     @cached_property
     def tasks(self) -> TaskQueries:
         return TaskQueries(self.conn, self.backend)
+
+    @cached_property
+    def database(self) -> DatabaseQueries:
+        return DatabaseQueries(self.conn, self.backend)
 
     @cached_property
     def audit(self) -> AuditQueries:
@@ -109,14 +146,15 @@ class Reader:
 class Tx(Reader):
     """A writing transaction: the repositories, and the audit events it records."""
 
-    def __init__(self, conn: Connection, backend: Backend, clock: Clock) -> None:
+    def __init__(self, conn: Connection, backend: Backend, clock: Clock, who: Who) -> None:
         super().__init__(conn, backend, clock)
+        self.who = who
         self._records: list[Record] = []
 
     def record(self, *events: Event) -> None:
         """Audit events of this transaction, appended in order when it commits (so the
         chain's lock is taken last and held only for the append and the commit)."""
-        self._records.extend(event.to_record() for event in events)
+        self._records.extend(self.who.entry(event) for event in events)
 
     def serialise(self, mutex: Mutex) -> None:
         """Do the rest of this transaction alone among the writers that take `mutex`."""
@@ -134,11 +172,15 @@ class Tx(Reader):
 
     def flush(self) -> None:
         records, self._records = self._records, []
-        self.backend.recorder.append(self.conn, records, self.now)
+        self.backend.recorder.append(self.conn, records, self.clock)
 
     @cached_property
     def tasks(self) -> TaskRepository:
         return TaskRepository(self.conn, self.backend)
+
+    @cached_property
+    def database(self) -> DatabaseRepository:
+        return DatabaseRepository(self.conn, self.backend)
 
     @cached_property
     def organisations(self) -> OrganisationRepository:
@@ -178,10 +220,11 @@ class MoveTx:
     compare-and-set and its entry as one transaction (on PostgreSQL one statement, the entry
     numbered and hashed by the server)."""
 
-    def __init__(self, conn: Connection, backend: Backend, clock: Clock) -> None:
+    def __init__(self, conn: Connection, backend: Backend, clock: Clock, who: Who) -> None:
         self.conn = conn
         self.backend = backend
         self.clock = clock
+        self.who = who
         self.tasks = TaskRepository(conn, backend)
         self.organisations = OrganisationQueries(conn, backend)
 
@@ -193,21 +236,50 @@ class MoveTx:
         self, task_id: int, expected_version: int, values: Mapping[str, Any], event: Event
     ) -> TaskView | None:
         change = self.tasks.change(task_id, expected_version, values)
-        changed, _seq = self.backend.recorder.move(self.conn, change, event.to_record(), self.now)
+        entry = self.who.entry(event)
+        changed, _seq = self.backend.recorder.move(self.conn, change, entry, self.clock)
         return self.tasks.changed(changed)
 
 
 class UnitOfWork:
     """The database (an engine and its backend) and the clock, for one context."""
 
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    def __init__(self, engine: Engine, clock: Clock, principal: Principal | None = None) -> None:
         self.engine = engine
         self.clock = clock
+        self.principal = principal
         self.backend = backend_for(engine)
 
     @classmethod
     def open(cls, url: str, clock: Clock) -> UnitOfWork:
         return cls(open_engine(url), clock)
+
+    def production(self) -> bool:
+        """Whether `planflow init` made this a production database (read once per engine)."""
+        if self.backend.production is None:
+            with translated(), self.backend.reading(self.engine, consistent=False) as conn:
+                found = DatabaseQueries(conn, self.backend).mode()
+            self.backend.production = found is not None and found.mode == "production"
+        return self.backend.production
+
+    def _who(self) -> Who:
+        """Who the writes act as; in production, refused unless authenticated and on the
+        system's clock."""
+        production = self.production()
+        principal = self.principal
+        if production:
+            if principal is None or (principal.person and principal.credential is None):
+                raise PermissionDenied(
+                    "this is a production database: every change is made by a signed-in "
+                    "person or with an API token (--token or PLANFLOW_TOKEN), never a typed "
+                    "name"
+                )
+            if not isinstance(self.clock, SystemClock):
+                raise PermissionDenied(
+                    "this is a production database: its entries are dated by the system's "
+                    "clock, and another time (PLANFLOW_NOW, a flow's `now`) is refused"
+                )
+        return Who(principal, production)
 
     @property
     def url(self) -> str:
@@ -224,8 +296,9 @@ class UnitOfWork:
     def writing(self) -> Iterator[Tx]:
         """One writing transaction: committed with its audit events when the block ends,
         everything rolled back on any error."""
+        who = self._who()
         with translated(), self.backend.writing(self.engine) as conn:
-            tx = Tx(conn, self.backend, self.clock)
+            tx = Tx(conn, self.backend, self.clock, who)
             yield tx
             tx.flush()
 
@@ -241,5 +314,6 @@ class UnitOfWork:
         """One move: the hot path. SQLite: held with this process's writers' turn, on the
         movers' own connection (its page cache stays warm); PostgreSQL: a pooled connection
         in autocommit."""
+        who = self._who()
         with translated(), self.backend.moving(self.engine) as conn:
-            yield MoveTx(conn, self.backend, self.clock)
+            yield MoveTx(conn, self.backend, self.clock, who)
