@@ -25,6 +25,20 @@ class NotFound(InvalidInput):
     """An unknown task, person, unit, plan or organisation id."""
 
 
+class NotAuthenticated(PlanflowError):
+    """Nobody (or nobody valid) signed in: no session, an ended one, a wrong password, an
+    unknown, expired or revoked token (HTTP 401)."""
+
+    exit_code = 4
+
+
+class TooManyAttempts(PlanflowError):
+    """Sign-ins refused for a while: too many failures for the account or the address
+    (HTTP 429)."""
+
+    exit_code = 4
+
+
 class MoveNotAllowed(PlanflowError):
     exit_code = 3
 

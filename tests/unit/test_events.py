@@ -160,6 +160,54 @@ EXAMPLES: list[tuple[ev.Event, str, dict[str, Any]]] = [
         {"hash": "d" * 64, "period": "2024Q2", "window": {"rule": "calendar"}, "revision": 1,
          "plans": {"p": 2}, "requested_by": "operator:x"},
     ),
+    (
+        ev.DatabaseInitialised(actor="operator:root", role="admin", mode="production",
+                               os_user="root"),
+        "database",
+        {"mode": "production", "os_user": "root"},
+    ),
+    (
+        ev.RoleChanged(actor="so-test.admin", role="admin", organisation="SO-TEST",
+                       person="so-test.lan", role_name="leader", granted=True, person_unit="QLDT",
+                       before=["staff"], after=["leader", "staff"]),
+        "person:so-test.lan",
+        {"person": "so-test.lan", "role_name": "leader", "granted": True, "person_unit": "QLDT",
+         "before": ["staff"], "after": ["leader", "staff"]},
+    ),
+    *(
+        (
+            cls(actor="so-test.admin", role="admin", organisation="SO-TEST",
+                person="so-test.lan", **extra),
+            "account:so-test.lan",
+            {"person": "so-test.lan", **extra},
+        )
+        for cls, extra in (
+            (ev.AccountInvited, {"expires_at": "2024-03-04T09:00:00+07:00"}),
+            (ev.AccountActivated, {}),
+            (ev.PasswordChanged, {}),
+            (ev.AccountDisabled, {"detail": "Nghỉ hưu"}),
+            (ev.AccountEnabled, {}),
+            (ev.SessionsRevoked, {"detail": "password changed"}),
+            (ev.SecondFactorEnabled, {}),
+            (ev.AccountLocked, {"expires_at": "2024-03-01T09:15:00+07:00"}),
+            (ev.SignedIn, {"credential_id": "session:ab12"}),
+            (ev.SignedOut, {"credential_id": "session:ab12"}),
+        )
+    ),
+    (
+        ev.TokenCreated(actor="so-test.admin", role="admin", organisation="SO-TEST", token=3,
+                        person="so-test.desk", label="Cổng dịch vụ công",
+                        permissions=["dossiers:write"], expires_at="2025-03-01T00:00:00Z"),
+        "token:3",
+        {"person": "so-test.desk", "label": "Cổng dịch vụ công",
+         "permissions": ["dossiers:write"], "expires_at": "2025-03-01T00:00:00Z"},
+    ),
+    (
+        ev.TokenRevoked(actor="so-test.admin", role="admin", organisation="SO-TEST", token=3,
+                        person="so-test.desk"),
+        "token:3",
+        {"person": "so-test.desk"},
+    ),
 ]  # fmt: skip
 
 

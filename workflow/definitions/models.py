@@ -92,6 +92,16 @@ class InspectionSpec(Spec):
     )
 
 
+class SecuritySpec(Spec):
+    """How the organisation's people sign in."""
+
+    second_factor: list[Role] = Field(
+        default_factory=list,
+        description="Roles whose holders must sign in with a second factor (TOTP code), "
+        "e.g. [office, leader, admin]",
+    )
+
+
 class OrganisationSpec(Spec):
     kind: Literal["organisation"]
     code: Annotated[str, Field(pattern=CODE_PATTERN)]
@@ -103,6 +113,12 @@ class OrganisationSpec(Spec):
     people: list[PersonSpec] = Field(default_factory=list)
     calendar: CalendarOverrides = Field(default_factory=CalendarOverrides)
     inspection: InspectionSpec | None = None
+    oversees: list[str] | Literal["all"] = Field(
+        default_factory=list,
+        description="Organisations whose tasks, log and documents this one's people may read "
+        "(a province-level body, e.g. the Department of Home Affairs): codes, or `all`",
+    )
+    security: SecuritySpec = Field(default_factory=SecuritySpec)
     notes: str | None = None
 
     def inspected_units(self) -> list[str]:

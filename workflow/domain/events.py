@@ -319,6 +319,144 @@ class ReportSnapshotted(Event):
         return f"report:{self.snapshot}"
 
 
+# ----------------------------------------------------------------------------- who acts
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DatabaseInitialised(Event):
+    """`planflow init` chose what the database is: production, or a simulation."""
+
+    ACTION: ClassVar[str] = "database.init"
+    mode: str  # production or simulation
+    os_user: str  # who ran it on the host
+
+    @property
+    def subject(self) -> str:
+        return "database"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoleChanged(Event):
+    """A role granted to or revoked from a person by loading their organisation's file:
+    who held which role when can be rebuilt from the log."""
+
+    ACTION: ClassVar[str] = "role.change"
+    person: str
+    role_name: str  # the role granted or revoked (`role` is the one the actor acted in)
+    granted: bool  # False: revoked
+    person_unit: str
+    before: list[str]  # the person's roles before the load, sorted
+    after: list[str]  # and after it
+
+    @property
+    def subject(self) -> str:
+        return f"person:{self.person}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountEvent(Event):
+    """Something done to a person's account (`action` says what); `detail` says more when
+    there is more to say (never a secret: a hashed token id at most)."""
+
+    ACTION: ClassVar[str] = ""
+    OMIT_NONE: ClassVar[frozenset[str]] = frozenset({"detail", "expires_at", "credential_id"})
+    person: str
+    detail: str | None = None
+    expires_at: str | None = None  # an invitation's or a session's end, ISO 8601
+    credential_id: str | None = None  # a session's or an invitation's hashed id
+
+    @property
+    def subject(self) -> str:
+        return f"account:{self.person}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountInvited(AccountEvent):
+    """A one-time sign-up link issued (valid 72 h), or a reset link (`detail`: reset)."""
+
+    ACTION: ClassVar[str] = "account.invite"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountActivated(AccountEvent):
+    """The person signed up with the link: their password set."""
+
+    ACTION: ClassVar[str] = "account.activate"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PasswordChanged(AccountEvent):
+    ACTION: ClassVar[str] = "account.password"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountDisabled(AccountEvent):
+    ACTION: ClassVar[str] = "account.disable"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountEnabled(AccountEvent):
+    ACTION: ClassVar[str] = "account.enable"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionsRevoked(AccountEvent):
+    """Every session of the person ended (`detail`: why)."""
+
+    ACTION: ClassVar[str] = "account.revoke_sessions"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SecondFactorEnabled(AccountEvent):
+    ACTION: ClassVar[str] = "account.second_factor"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountLocked(AccountEvent):
+    """Too many failed sign-ins: the account refuses sign-ins until `expires_at`."""
+
+    ACTION: ClassVar[str] = "account.lockout"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignedIn(AccountEvent):
+    """A session began (`credential_id`: the session's hashed id, as later entries record)."""
+
+    ACTION: ClassVar[str] = "session.start"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignedOut(AccountEvent):
+    ACTION: ClassVar[str] = "session.end"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenCreated(Event):
+    """An API token issued for `person` (who answers for it), scoped and expiring."""
+
+    ACTION: ClassVar[str] = "token.create"
+    token: int  # its id: the subject
+    person: str
+    label: str
+    permissions: list[str]
+    expires_at: str
+
+    @property
+    def subject(self) -> str:
+        return f"token:{self.token}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenRevoked(Event):
+    ACTION: ClassVar[str] = "token.revoke"
+    token: int
+    person: str
+
+    @property
+    def subject(self) -> str:
+        return f"token:{self.token}"
+
+
 # ----------------------------------------------------------------------------- decoding
 
 # Fields that name the subject rather than go into data, and how to read them back from it.
@@ -326,6 +464,8 @@ _SUBJECT_FIELDS: dict[type[Event], tuple[str, Callable[[str], Any]]] = {
     RulesLoaded: ("rules", str),
     InspectionDrawn: ("inspection", int),
     ReportSnapshotted: ("snapshot", int),
+    TokenCreated: ("token", int),
+    TokenRevoked: ("token", int),
 }
 
 
@@ -350,6 +490,20 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     InspectionDrawn,
     InspectionConcluded,
     ReportSnapshotted,
+    DatabaseInitialised,
+    RoleChanged,
+    AccountInvited,
+    AccountActivated,
+    PasswordChanged,
+    AccountDisabled,
+    AccountEnabled,
+    SessionsRevoked,
+    SecondFactorEnabled,
+    AccountLocked,
+    SignedIn,
+    SignedOut,
+    TokenCreated,
+    TokenRevoked,
 )
 for _cls in EVENT_TYPES:
     _cls.PAYLOAD = _payload(_cls)

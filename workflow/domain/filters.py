@@ -12,6 +12,7 @@ from workflow.domain.lifecycle import State
 @dataclass(frozen=True, slots=True)
 class TaskFilter:
     organisation: str | None = None
+    organisations: frozenset[str] | None = None  # the fence: only these (None: any)
     plan: str | None = None
     unit: str | None = None
     state: State | None = None
@@ -22,6 +23,7 @@ class TaskFilter:
 
 @dataclass(frozen=True, slots=True)
 class AuditFilter:
+    organisations: frozenset[str] | None = None  # the fence: only these (None: any)
     task_id: int | None = None
     plan_id: str | None = None
     unit: str | None = None

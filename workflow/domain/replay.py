@@ -250,7 +250,8 @@ def _check_version(task: ReplayedTask, event: ev.Event, version: Any, problem: P
 def _about_no_task(
     tasks: dict[int, ReplayedTask], event: ev.Event, seq: int, problem: Problem
 ) -> None:
-    """Loading definitions, draws, report snapshots: nothing of a task to follow."""
+    """Loading definitions, draws, report snapshots, accounts and roles: nothing of a task
+    to follow."""
 
 
 HANDLERS: dict[type[ev.Event], Handler] = {
@@ -269,6 +270,20 @@ HANDLERS: dict[type[ev.Event], Handler] = {
     ev.PlanLoaded: _about_no_task,
     ev.InspectionDrawn: _about_no_task,
     ev.ReportSnapshotted: _about_no_task,
+    ev.DatabaseInitialised: _about_no_task,
+    ev.RoleChanged: _about_no_task,
+    ev.AccountInvited: _about_no_task,
+    ev.AccountActivated: _about_no_task,
+    ev.PasswordChanged: _about_no_task,
+    ev.AccountDisabled: _about_no_task,
+    ev.AccountEnabled: _about_no_task,
+    ev.SessionsRevoked: _about_no_task,
+    ev.SecondFactorEnabled: _about_no_task,
+    ev.AccountLocked: _about_no_task,
+    ev.SignedIn: _about_no_task,
+    ev.SignedOut: _about_no_task,
+    ev.TokenCreated: _about_no_task,
+    ev.TokenRevoked: _about_no_task,
 }
 
 

@@ -129,6 +129,8 @@ class AuditRecorder(ABC):
         ):
             if value is not None:
                 conditions.append(column == value)
+        if where.organisations is not None:
+            conditions.append(c.organisation.in_(sorted(where.organisations)))
         if where.since is not None:
             conditions.append(c.at >= format_at(where.since))
         if where.until is not None:

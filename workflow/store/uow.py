@@ -41,6 +41,7 @@ from workflow.domain.tasks import TaskView
 from workflow.errors import PermissionDenied
 from workflow.store.backend import Backend, Mutex
 from workflow.store.engine import backend_for, open_engine, translated
+from workflow.store.queries.accounts import AccountQueries
 from workflow.store.queries.audit import AuditQueries
 from workflow.store.queries.database import DatabaseQueries
 from workflow.store.queries.dossiers import DossierQueries
@@ -52,6 +53,7 @@ from workflow.store.queries.procedures import ProcedureQueries
 from workflow.store.queries.reports import ReportQueries
 from workflow.store.queries.rules import RuleQueries
 from workflow.store.queries.tasks import TaskQueries
+from workflow.store.repositories.accounts import AccountRepository
 from workflow.store.repositories.database import DatabaseRepository
 from workflow.store.repositories.dossiers import DossierRepository
 from workflow.store.repositories.inspections import InspectionRepository
@@ -105,6 +107,10 @@ class Reader:
     @cached_property
     def database(self) -> DatabaseQueries:
         return DatabaseQueries(self.conn, self.backend)
+
+    @cached_property
+    def accounts(self) -> AccountQueries:
+        return AccountQueries(self.conn, self.backend)
 
     @cached_property
     def audit(self) -> AuditQueries:
@@ -181,6 +187,10 @@ class Tx(Reader):
     @cached_property
     def database(self) -> DatabaseRepository:
         return DatabaseRepository(self.conn, self.backend)
+
+    @cached_property
+    def accounts(self) -> AccountRepository:
+        return AccountRepository(self.conn, self.backend)
 
     @cached_property
     def organisations(self) -> OrganisationRepository:

@@ -97,6 +97,8 @@ class TaskQueries(Queries):
         ):
             if value is not None:
                 conditions.append(column == value)
+        if where.organisations is not None:
+            conditions.append(c.organisation.in_(sorted(where.organisations)))
         if where.state is not None:
             conditions.append(c.state == where.state.value)
         if where.overdue_on is not None:
