@@ -96,7 +96,10 @@ def stamp_after(at: dt.datetime, head: str) -> str:
     """`at` as stored (`format_at`), for an entry after one dated `head` (its stored text;
     "" before the first): refused when it is earlier (time goes forward) or outside the
     years an entry may be dated in. The stored text sorts as the instants do."""
-    year = at.astimezone(dt.UTC).year
+    try:
+        year = at.astimezone(dt.UTC).year
+    except OverflowError:  # year 1 in Vietnam is before year 1 in UTC
+        year = at.year
     if not EARLIEST_YEAR <= year <= LATEST_YEAR:
         raise InvalidInput(
             f"an audit entry dated in {year} is refused: entries are dated between "

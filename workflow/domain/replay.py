@@ -38,6 +38,7 @@ class ReplayedTask:
     returned_count: int = 0
     created_seq: int | None = None
     last_seq: int = 0
+    last_at: str = ""  # when its last entry was made (stored text: sorts as instants do)
 
     def as_json(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in COMPARED}
@@ -141,7 +142,18 @@ def replay(
         if event.task_id is None:
             continue
         used += 1
+        at = str(entry.get("at") or "")
+        before = tasks.get(event.task_id)
+        if before is not None and at < before.last_at:
+            # Each move starts from what the one before it left: it cannot come earlier.
+            problem(
+                f"{event.action} is dated {at}, before entry {before.last_seq} that it follows "
+                f"on task {event.task_id} ({before.last_at})"
+            )
         HANDLERS[type(event)](tasks, event, seq, problem)
+        task = tasks.get(event.task_id)
+        if task is not None:
+            task.last_at = max(task.last_at, at)
     return tasks, problems, used
 
 
