@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import aggregate, apology, audit_log, inspection, loading, memory, transitions
+from bench import aggregate, apology, audit_log, http, inspection, loading, memory, transitions
 from bench.common import (
     BACKENDS,
     IN_CI,
@@ -25,7 +25,16 @@ from bench.common import (
 from bench.report import markdown, tables
 
 HERE = Path(__file__).resolve().parent
-GROUPS = ("transitions", "audit", "memory", "loading", "apology", "inspection", "aggregate")
+GROUPS = (
+    "transitions",
+    "audit",
+    "memory",
+    "loading",
+    "apology",
+    "inspection",
+    "aggregate",
+    "http",
+)
 WRITERS = (1, 8)
 FULL = {
     "moves": 8_000,
@@ -36,6 +45,9 @@ FULL = {
     "inspection_units": 2_000,
     "inspection_tasks": 200_000,
     "aggregate_tasks": 1_000_000,  # with as many audit entries
+    "http_moves": 2_000,  # over HTTP, and as many through the service
+    "http_tasks": 100_000,  # among which the office's inbox is listed
+    "http_clients": 50,  # listing it at once
 }
 QUICK = {
     "moves": 200,
@@ -46,6 +58,9 @@ QUICK = {
     "inspection_units": 200,
     "inspection_tasks": 10_000,
     "aggregate_tasks": 20_000,
+    "http_moves": 200,
+    "http_tasks": 10_000,
+    "http_clients": 10,
 }
 
 NOTES = [
@@ -87,6 +102,15 @@ NOTES = [
     "tasks (80% plan and fix tasks, 19% dossiers, 1% inspections) and 1,000,000 audit "
     "entries were bulk-inserted: the first ask and three revisions (each computed anew), the "
     "quarter 2024Q2, asking again (the stored snapshot), and the Prefect flow with its files.",
+    "- **HTTP** runs `planflow web` (uvicorn, its own process, a loopback port) on a fresh "
+    "database. A move over HTTP is one `POST /api/v1/tasks/{id}/moves/start` (If-Match, the "
+    "session cookie and its CSRF token, signed in beforehand, one kept-alive connection), "
+    "timed by the client from request to answer; the same move through "
+    "`services.tasks.move` is timed in this process; each on a fresh task, in rounds of "
+    "service, HTTP, HTTP, service. `added` is the difference of the two medians (p95s). The "
+    "inbox is `GET /api/v1/tasks?state=submitted&org=...` (the first page, 100 tasks), by 50 "
+    "threads at once, each with its own connection and session, 40 requests each, among "
+    "100,000 bulk-inserted tasks (one in ten submitted).",
     "- `--quick` runs small sizes and judges no target (met: –).",
 ]
 
@@ -199,10 +223,19 @@ def plan(sizes: dict[str, int], quick: bool, groups: list[str]) -> list[tuple[st
             return {f"aggregate.{s.backend}": aggregate.bench(s.fresh(), s.backend, n, n, quick)}
 
         runs.append(("aggregate (report)", report))
+    if "http" in groups:
+
+        def over_http(s: Scratch) -> dict[str, Any]:
+            out = http.bench(
+                s.fresh, sizes["http_moves"], sizes["http_tasks"], sizes["http_clients"], quick
+            )
+            return {f"http_move.{s.backend}": out["move"], f"http_inbox.{s.backend}": out["inbox"]}
+
+        runs.append(("http API", over_http))
     return runs
 
 
-KEYS_BY_GROUP = {
+KEYS_BY_GROUP: dict[str, list[tuple[str, str | None]]] = {
     "transitions": [
         (f"transitions.{{}}.{w}_writer{'s' if w > 1 else ''}", transitions.TARGET) for w in WRITERS
     ],
@@ -215,6 +248,7 @@ KEYS_BY_GROUP = {
     "apology": [("apology_flow.{}", apology.TARGET)],
     "inspection": [("inspection_draw.{}", inspection.TARGET)],
     "aggregate": [("aggregate.{}", aggregate.TARGET)],
+    "http": [("http_move.{}", http.MOVE_TARGET), ("http_inbox.{}", http.INBOX_TARGET)],
 }
 
 

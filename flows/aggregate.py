@@ -5,6 +5,9 @@ Orchestration only: one Prefect task run makes (or fetches) the snapshot, whose 
 database computes in a handful of grouped queries; one more renders its files. Never a task
 run per row. Safe to run twice: the second run returns the stored snapshot and writes the
 same bytes again; only `revise` makes a new revision.
+
+Who the run acts as (the person who started it, its schedule, or `flow:aggregate`) is
+`flows.runtime.acting`'s answer; each run is recorded for its day (`services.flow_runs`).
 """
 
 from __future__ import annotations
@@ -17,15 +20,31 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NONE
 
-from flows.runtime import context
+from flows.runtime import PrincipalFields, acting, context
+from workflow.clock import today_local
+from workflow.services import flow_runs
 from workflow.services import reports as service
 
 ACTOR = service.ACTOR
 
 
+@task(name="aggregate-run", cache_policy=NONE)
+def record_run(
+    db_url: str, organisation: str, now: dt.datetime | None, principal: PrincipalFields | None
+) -> None:
+    """The run, for today (in Vietnam, by the run's clock): the day its report is as of."""
+    ctx = context(db_url, now, ACTOR, principal)
+    flow_runs.record(ctx, "aggregate", organisation, today_local(ctx.clock))
+
+
 @task(name="aggregate-snapshot", cache_policy=NONE)
-def snapshot(db_url: str, request: service.Request, now: dt.datetime | None) -> service.Outcome:
-    return service.generate(context(db_url, now, ACTOR), request)
+def snapshot(
+    db_url: str,
+    request: service.Request,
+    now: dt.datetime | None,
+    principal: PrincipalFields | None,
+) -> service.Outcome:
+    return service.generate(context(db_url, now, ACTOR, principal), request)
 
 
 @task(name="aggregate-files", cache_policy=NONE)
@@ -45,15 +64,21 @@ def aggregate_flow(
     reason: str | None = None,
     requested_by: str | None = None,
     now: dt.datetime | None = None,
+    principal: PrincipalFields | None = None,
 ) -> dict[str, Any]:
     """The report's JSON, plus `files` (paths written), `created` (False: the stored snapshot
     was returned) and `seconds` (services against Prefect's own overhead). Without a period
-    (a scheduled run): the latest quarter whose window has closed."""
+    (a scheduled run): the latest quarter whose window has closed. `principal`: the person
+    who started the run (see `flows.runtime`), who then also requested it."""
     started = time.perf_counter()
+    principal = acting(principal)
     if period is None:
-        period = service.latest_closed_quarter(context(db_url, now, ACTOR), rule)
+        period = service.latest_closed_quarter(context(db_url, now, ACTOR, principal), rule)
+    if principal is not None:
+        requested_by = str(principal["id"])  # an authenticated run: who asked is who acts
+    record_run(db_url, organisation, now, principal)
     request = service.Request(organisation, period, rule, revise, reason, requested_by)
-    outcome = snapshot(db_url, request, now)
+    outcome = snapshot(db_url, request, now, principal)
     paths, render_seconds = files(outcome.report, out_dir)
     total = time.perf_counter() - started
     work = outcome.seconds + render_seconds

@@ -8,6 +8,10 @@ Without `as_of` (a scheduled run, see `planflow serve`) it works as of today in 
 does nothing on a day the organisation does not work: no letter is dated on a holiday, and
 the notice window, counted from the next working day, would otherwise reach a working day
 further than on the working day before, apologising for dossiers not yet late.
+
+Who the run acts as (the person who started it, its schedule, or `flow:apology`) is
+`flows.runtime.acting`'s answer; the run is recorded for the day it works as of
+(`services.flow_runs`), which a production database keeps going forward.
 """
 
 from __future__ import annotations
@@ -20,39 +24,69 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NONE
 
-from flows.runtime import batches, context, scheduled_day
+from flows.runtime import PrincipalFields, acting, batches, context, scheduled_day
 from workflow.services import apology as service
+from workflow.services import flow_runs
 
 BATCH_SIZE = 500
 ACTOR = service.ACTOR
 
 
+@task(name="apology-run", cache_policy=NONE)
+def record_run(
+    db_url: str,
+    as_of: dt.date,
+    organisation: str | None,
+    now: dt.datetime | None,
+    principal: PrincipalFields | None,
+) -> list[str]:
+    ctx = context(db_url, now, ACTOR, principal)
+    return flow_runs.record(ctx, "apology", organisation, as_of)
+
+
 @task(name="apology-find-work", cache_policy=NONE)
 def find_work(
-    db_url: str, as_of: dt.date, organisation: str | None, now: dt.datetime | None
+    db_url: str,
+    as_of: dt.date,
+    organisation: str | None,
+    now: dt.datetime | None,
+    principal: PrincipalFields | None,
 ) -> service.Work:
-    return service.find_work(context(db_url, now, ACTOR), as_of, organisation)
+    return service.find_work(context(db_url, now, ACTOR, principal), as_of, organisation)
 
 
 @task(name="apology-letters-batch", cache_policy=NONE)
 def letters_batch(
-    db_url: str, as_of: dt.date, ids: list[int], out_dir: str, now: dt.datetime | None
+    db_url: str,
+    as_of: dt.date,
+    ids: list[int],
+    out_dir: str,
+    now: dt.datetime | None,
+    principal: PrincipalFields | None,
 ) -> service.BatchResult:
-    return service.process_dossiers(context(db_url, now, ACTOR), as_of, ids, Path(out_dir))
+    ctx = context(db_url, now, ACTOR, principal)
+    return service.process_dossiers(ctx, as_of, ids, Path(out_dir))
 
 
 @task(name="apology-reminders-batch", cache_policy=NONE)
 def reminders_batch(
-    db_url: str, as_of: dt.date, ids: list[int], now: dt.datetime | None
+    db_url: str,
+    as_of: dt.date,
+    ids: list[int],
+    now: dt.datetime | None,
+    principal: PrincipalFields | None,
 ) -> service.BatchResult:
-    return service.process_reminders(context(db_url, now, ACTOR), as_of, ids)
+    return service.process_reminders(context(db_url, now, ACTOR, principal), as_of, ids)
 
 
 @task(name="apology-day", cache_policy=NONE)
 def day_task(
-    db_url: str, organisation: str | None, now: dt.datetime | None
+    db_url: str,
+    organisation: str | None,
+    now: dt.datetime | None,
+    principal: PrincipalFields | None,
 ) -> tuple[dt.date, str | None]:
-    return scheduled_day(db_url, organisation, now, ACTOR)
+    return scheduled_day(db_url, organisation, now, ACTOR, principal)
 
 
 @flow(name="apology", log_prints=False)
@@ -63,26 +97,30 @@ def apology_flow(
     organisation: str | None = None,
     batch_size: int = BATCH_SIZE,
     now: dt.datetime | None = None,
+    principal: PrincipalFields | None = None,
 ) -> dict[str, Any]:
     """Letters, escalations and reminders as of `as_of`; `skipped` says why nothing was
-    done (a scheduled run on a day off), else None."""
+    done (a scheduled run on a day off), else None. `principal`: the person who started
+    the run (see `flows.runtime`), recorded as issuing what it issues."""
     started = time.perf_counter()
+    principal = acting(principal)
     if as_of is None:
-        as_of, day_off = day_task(db_url, organisation, now)
+        as_of, day_off = day_task(db_url, organisation, now, principal)
         if day_off is not None:
             return _nothing(as_of, day_off, time.perf_counter() - started)
-    work = find_work(db_url, as_of, organisation, now)
+    record_run(db_url, as_of, organisation, now, principal)
+    work = find_work(db_url, as_of, organisation, now, principal)
     letters: list[dict[str, Any]] = []
     escalations: list[dict[str, Any]] = []
     reminders: list[dict[str, Any]] = []
     work_seconds = work.seconds
     for chunk in batches(work.dossiers, batch_size):
-        result = letters_batch(db_url, as_of, chunk, out_dir, now)
+        result = letters_batch(db_url, as_of, chunk, out_dir, now, principal)
         work_seconds += result.seconds
         letters += result.letters
         escalations += result.escalations
     for chunk in batches(work.reminders, batch_size):
-        result = reminders_batch(db_url, as_of, chunk, now)
+        result = reminders_batch(db_url, as_of, chunk, now, principal)
         work_seconds += result.seconds
         reminders += result.reminders
     total = time.perf_counter() - started

@@ -213,6 +213,12 @@ def small_agency(code: str = "SO-TEST") -> OrganisationSpec:
     )
 
 
+def agency_entries(spec: OrganisationSpec | None = None) -> int:
+    """The audit entries loading an agency writes: its load, and one per role granted."""
+    spec = spec or small_agency()
+    return 1 + sum(len(set(p.roles)) for p in spec.people)
+
+
 @pytest.fixture
 def agency(ctx: Context) -> OrganisationSpec:
     spec = small_agency()

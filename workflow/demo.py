@@ -26,6 +26,7 @@ from workflow.domain.roles import Role
 from workflow.domain.tasks import TaskView
 from workflow.errors import InvalidInput, PlanflowError
 from workflow.services import audit_log as audit_service
+from workflow.services import database
 from workflow.services import dossiers as dossier_service
 from workflow.services import plans as plan_service
 from workflow.services import tasks as task_service
@@ -131,13 +132,18 @@ class _Cast:
         return rng.choice([p.id for p in self.leaders] or [p.id for p in self.office])
 
 
-def run_demo(ctx: Context, definitions: Path, out_dir: Path, seed: int = 2024) -> DemoSummary:
+def run_demo(
+    ctx: Context, definitions: Path, out_dir: Path, seed: int = 2024, os_user: str = "demo"
+) -> DemoSummary:
+    """`os_user`: who runs the demo on this host, recorded as having made the database a
+    simulation (a production database is refused: its people act with their own tokens)."""
     clock = ctx.clock
     if not isinstance(clock, FixedClock):
         raise InvalidInput("the demo runs on a simulated clock")
     schema.upgrade(ctx.engine)
     # Loaded before the first day's flows run (07:30): the log's entries go forward in time.
     clock.set(dt.datetime.combine(QUARTER_START.date(), dt.time(7, 0), LOCAL_TZ))
+    database.initialise(ctx, simulation=True, os_user=os_user)
     found, problems = validate([definitions])
     if problems:
         raise InvalidInput(f"{problems[0]} ({len(problems)} problem(s) in {definitions})")

@@ -32,7 +32,7 @@ ENTRY_KEYS = {
 
 def loaded(cli: Cli) -> dict[str, list[str]]:
     """Load the definitions; return Lạng Sơn's people by role."""
-    assert cli("init").code == 0
+    assert cli("init", "--simulation").code == 0
     result = cli("plans", "load", str(DEFINITIONS), "--format", "json")
     assert result.code == 0, result.err
     org = json.loads(cli("orgs", "show", "LSN-SKHDT", "--format", "json").out)
@@ -159,7 +159,7 @@ def test_listings_speak_table_json_and_csv(cli: Cli) -> None:
 def test_bad_definitions_are_refused_with_positions_and_nothing_loads(
     cli: Cli, tmp_path: Path
 ) -> None:
-    assert cli("init").code == 0
+    assert cli("init", "--simulation").code == 0
     bad = tmp_path / "bad.yaml"
     bad.write_text("kind: plan\nid: x\norganisation: QNA-BQLKKT\ntitle: [\n", encoding="utf-8")
     result = cli("plans", "load", str(DEFINITIONS), str(bad))

@@ -370,7 +370,8 @@ def test_a_plan_load_killed_while_writing_loads_nothing_and_a_rerun_loads_it_onc
     outcome = {o["kind"]: o for o in json.loads(capsys.readouterr().out)}
     full = counts(ctx)
     assert (full["organisations"], full["plans"], full["tasks"]) == (1, 1, 4 * ROWS)
-    assert full["entries"] == empty["entries"] + 1 + 1 + 4 * ROWS  # org, plan, tasks
+    # the organisation, its two role grants, the plan, its tasks
+    assert full["entries"] == empty["entries"] + 1 + 2 + 1 + 4 * ROWS
     assert outcome["plan"]["tasks_created"] in (0, 4 * ROWS)
     consistent(ctx)
     # And once more: nothing changes, nothing is duplicated.

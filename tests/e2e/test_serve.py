@@ -253,8 +253,20 @@ def test_serve_registers_the_deployments_and_its_runs_do_the_work(
     assert [r.state.type.value for r in done] == ["COMPLETED"] * 4
 
     [draw] = plan_service_draws(ctx, LSN)
-    assert (draw["period"], draw["drawn_by"]) == ("2024Q2", "flow:inspection")
+    # A scheduled run acts as its schedule (issue 14: was `flow:inspection`).
+    assert (draw["period"], draw["drawn_by"]) == ("2024Q2", f"schedule:inspection/{LSN}")
     assert draws(ctx, QNA) == 0  # nothing on a holiday
+    with ctx.uow.reading() as r:
+        found = r.conn.execute(
+            select(audit_log.c.action, audit_log.c.actor).where(
+                audit_log.c.action.in_(["dossier.apology", "report.snapshot"])
+            )
+        )
+        actors: dict[str, str] = {row.action: row.actor for row in found}
+    assert actors == {
+        "dossier.apology": f"schedule:apology/{LSN}",
+        "report.snapshot": f"schedule:aggregate/{LSN}",
+    }
     assert count(ctx, select(func.count()).select_from(tasks).where(tasks.c.kind == "inspection"))
     letters = count(
         ctx, select(func.count()).select_from(notices).where(notices.c.kind == "apology")

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
+from tests.conftest import agency_entries
 from tests.support import log
 from workflow.definitions.models import OrganisationSpec
 from workflow.domain import audit_chain as audit
@@ -21,11 +22,14 @@ from workflow.services import tasks as svc
 from workflow.store.tables import audit_log
 
 P = "so-test."
+# Loading the agency (its load and its role grants), then ten tasks, each started and five
+# submitted: 10 + 10 + 5 more.
+TOTAL = agency_entries() + 25
 
 
 @pytest.fixture
 def busy_log(ctx: Context, agency: OrganisationSpec) -> Context:
-    """Ten tasks, each started and five submitted: 1 + 10 + 10 + 5 = 26 entries."""
+    """Ten tasks, each started and five submitted: TOTAL entries with the agency's."""
     ids = svc.create_tasks(
         ctx, [svc.NewTask("SO-TEST", f"T.{i}", f"Nhiệm vụ {i}", "QLDT") for i in range(10)]
     )
@@ -59,7 +63,7 @@ def verify(ctx: Context, anchor: tuple[int, str] | None = None) -> audit.Verific
 
 def test_intact_log_verifies(busy_log: Context) -> None:
     result = verify(busy_log)
-    assert (result.ok, result.checked, result.head_seq) == (True, 26, 26)
+    assert (result.ok, result.checked, result.head_seq) == (True, TOTAL, TOTAL)
 
 
 @pytest.mark.parametrize(
@@ -78,7 +82,7 @@ def test_emptying_the_table_is_refused(busy_log: Context) -> None:
     postgres = busy_log.engine.dialect.name == "postgresql"
     with pytest.raises(DBAPIError, match="append-only"), busy_log.engine.begin() as conn:
         conn.execute(text("TRUNCATE audit_log" if postgres else "DELETE FROM audit_log"))
-    assert verify(busy_log).checked == 26
+    assert verify(busy_log).checked == TOTAL
 
 
 def test_an_edited_entry_is_named(busy_log: Context) -> None:
@@ -122,14 +126,14 @@ def test_an_inserted_entry_is_named(busy_log: Context) -> None:
 
 def test_a_naively_inserted_entry_is_named(busy_log: Context) -> None:
     with busy_log.engine.connect() as conn:
-        [last] = log.query_on(conn, AuditFilter(after_seq=25))
+        [last] = log.query_on(conn, AuditFilter(after_seq=TOTAL - 1))
     owner(busy_log)
     with busy_log.engine.begin() as conn:
         conn.execute(
             audit_log.insert().values(
                 **dict(
                     last,
-                    seq=27,
+                    seq=TOTAL + 1,
                     actor="so-test.mallory",
                     data="{}",
                     prev_hash=last["hash"],
@@ -138,7 +142,7 @@ def test_a_naively_inserted_entry_is_named(busy_log: Context) -> None:
             )
         )
     result = verify(busy_log)
-    assert (result.ok, result.first_bad_seq) == (False, 27)
+    assert (result.ok, result.first_bad_seq) == (False, TOTAL + 1)
 
 
 def test_reordered_entries_are_named(busy_log: Context) -> None:
@@ -160,7 +164,7 @@ def test_a_rewritten_chain_is_caught_by_the_anchor(busy_log: Context) -> None:
     assert verify(busy_log).ok
     # ...but not against the head published earlier.
     result = verify(busy_log, anchor)
-    assert not result.ok and "anchor names entry 26" in (result.problem or "")
+    assert not result.ok and f"anchor names entry {TOTAL}" in (result.problem or "")
 
 
 def test_query_filters_and_paging(busy_log: Context) -> None:
@@ -179,12 +183,12 @@ def test_query_filters_and_paging(busy_log: Context) -> None:
 
 def test_export_round_trips_and_verifies(busy_log: Context) -> None:
     out = io.StringIO()
-    assert audit_service.export(busy_log, "jsonl", out) == 26
+    assert audit_service.export(busy_log, "jsonl", out) == TOTAL
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     rows = [dict(line, data=audit.canonical_json(line["data"])) for line in lines]
     assert audit.verify(
         [tuple(r[f] for f in audit.FIELDS) for r in rows]
     ).ok  # an export can be verified away from the database
     csv_out = io.StringIO()
-    assert audit_service.export(busy_log, "csv", csv_out) == 26
+    assert audit_service.export(busy_log, "csv", csv_out) == TOTAL
     assert csv_out.getvalue().splitlines()[0].startswith("seq,at,actor,role")

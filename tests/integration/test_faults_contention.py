@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import small_agency
+from tests.conftest import agency_entries, small_agency
 from tests.support import log
 from workflow.cli.main import run
 from workflow.definitions.models import OrganisationSpec
@@ -105,10 +105,11 @@ def test_sixteen_processes_fifty_tasks_no_lost_update_no_fork(
             ]
             assert entries == mine, task_id
         result = log.verify_on(conn)
-    # No fork: one contiguous chain holding exactly the two organisations, the tasks and
-    # every reported success.
+    # No fork: one contiguous chain holding exactly the two organisations (their loads and
+    # role grants), the tasks and every reported success.
     assert result.ok, result.problem
-    assert result.checked == result.head_seq == 2 + TASKS + codes["0"]
+    loads = agency_entries() + agency_entries(small_agency("SO-KHAC"))
+    assert result.checked == result.head_seq == loads + TASKS + codes["0"]
 
     capsys.readouterr()
     assert run(["--db", db_url, "audit", "replay", "--format", "json"]) == 0

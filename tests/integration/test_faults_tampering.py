@@ -229,7 +229,7 @@ def test_an_inserted_entry_is_named_by_verify_and_replay(history: History) -> No
     last = last_entry(history.ctx)
     forged = dict(
         last,
-        seq=18,
+        seq=last["seq"] + 1,
         task_id=history.fresh,
         subject=f"task:{history.fresh}",
         action="start",
@@ -241,7 +241,7 @@ def test_an_inserted_entry_is_named_by_verify_and_replay(history: History) -> No
     forged["hash"] = "f" * 64  # no correct hash: the chain names it
     with owner(history.ctx) as conn:
         conn.execute(audit_log.insert().values(**forged))
-    assert audit_service.verify(history.ctx).first_bad_seq == 18
+    assert audit_service.verify(history.ctx).first_bad_seq == forged["seq"]
     assert named(replay(history.ctx)) == {history.fresh: ("state", "version")}
 
 
@@ -253,7 +253,7 @@ def test_a_forged_entry_that_breaks_the_rules_is_named_even_with_a_valid_chain(
     last = last_entry(history.ctx)
     forged = dict(
         last,
-        seq=18,
+        seq=last["seq"] + 1,
         actor=P + "lan",
         role="staff",
         unit="QLDT",
@@ -274,9 +274,10 @@ def test_a_forged_entry_that_breaks_the_rules_is_named_even_with_a_valid_chain(
     assert audit_service.verify(history.ctx).ok
     problems = [str(p) for p in replay(history.ctx).log_problems]
     assert problems == [
-        f"entry 18 (task {history.returned}): verify by so-test.lan acting as staff; "
-        "verify needs the office role",
-        f"entry 18 (task {history.returned}): verify by so-test.lan, who submitted it (four-eyes)",
+        f"entry {forged['seq']} (task {history.returned}): verify by so-test.lan acting as "
+        "staff; verify needs the office role",
+        f"entry {forged['seq']} (task {history.returned}): verify by so-test.lan, who "
+        "submitted it (four-eyes)",
     ]
 
 
@@ -321,7 +322,7 @@ def test_the_limit_a_consistent_forgery_after_the_last_anchor(history: History) 
     last = last_entry(history.ctx)
     forged = dict(
         last,
-        seq=18,
+        seq=last["seq"] + 1,
         actor=P + "lan",
         role="staff",
         unit="QLDT",

@@ -198,7 +198,21 @@ def test_a_load_records_organisations_procedures_rules_then_each_plan_with_its_t
     load(ctx, DEFINITIONS)
     entries = log.entries(ctx)
     actions = [e["action"] for e in entries]
-    head = ["organisation.load"] * 2 + ["procedures.load"] * 2 + ["rules.load"] * 2
+    # Each organisation's load, then one entry per role its file grants (who held which role
+    # when can be rebuilt from the log).
+    grants = {
+        code: sum(len(set(p.roles)) for p in spec.people)
+        for code, (spec, _) in validate([DEFINITIONS])[0].organisations.items()
+    }
+    head = (
+        [
+            action
+            for code in sorted(grants)
+            for action in ["organisation.load"] + ["role.change"] * grants[code]
+        ]
+        + ["procedures.load"] * 2
+        + ["rules.load"] * 2
+    )
     assert actions[: len(head)] == head
     rest = entries[len(head) :]
     order = [e["plan_id"] for e in rest if e["action"] == "plan.load"]

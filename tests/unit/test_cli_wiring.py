@@ -36,6 +36,7 @@ COMMAND_TREE: list[tuple[str, list[str]]] = [
     ("init", []),
     ("demo", []),
     ("serve", []),
+    ("web", []),
     ("tasks", ["list", "show", "history", "start", "submit", "return", "verify", "close",
                "reassign", "withdraw"]),
     ("audit", ["query", "verify", "anchor", "replay", "export"]),
@@ -48,6 +49,9 @@ COMMAND_TREE: list[tuple[str, list[str]]] = [
     ("calendar", ["due"]),
     ("inspections", ["list", "show", "explain", "template", "record"]),
     ("reports", ["list", "show"]),
+    ("accounts", ["bootstrap-admin", "invite", "list", "disable", "enable", "reset",
+                  "revoke-sessions"]),
+    ("tokens", ["create", "list", "revoke"]),
 ]  # fmt: skip
 
 

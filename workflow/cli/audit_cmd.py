@@ -12,6 +12,7 @@ from workflow.cli.options import FormatOpt, parse_format, parse_instant
 from workflow.cli.output import AlreadyReported, Format, render_object, render_rows, to_json
 from workflow.cli.runtime import context
 from workflow.clock import LOCAL_TZ
+from workflow.domain.access import Permission
 from workflow.domain.filters import AuditFilter
 from workflow.errors import AuditVerificationFailed, InvalidInput
 from workflow.services import audit_log
@@ -81,7 +82,7 @@ def query(
         after_seq=after,
         limit=limit,
     )
-    rows = audit_log.query(context(), where)
+    rows = audit_log.query(context(Permission.AUDIT_READ), where)
     if out is Format.TABLE:
         for row in rows:
             row["at"] = _local(row["at"])
@@ -112,7 +113,9 @@ def verify(
     """Recompute the hash chain. Exit 0 if intact, 6 naming the first entry that is not."""
     out = parse_format(fmt, (Format.TABLE, Format.JSON))
     result = audit_log.verify(
-        context(), audit_log.parse_anchor(anchor) if anchor else None, workers=workers
+        context(Permission.AUDIT_READ),
+        audit_log.parse_anchor(anchor) if anchor else None,
+        workers=workers,
     )
     if out is Format.JSON:
         payload = {k: v for k, v in result.as_json().items()}
@@ -139,7 +142,7 @@ def verify(
 def anchor(fmt: FormatOpt = "table") -> None:
     """Print the chain's head (SEQ:HASH) to publish or sign outside the database."""
     out = parse_format(fmt, (Format.TABLE, Format.JSON))
-    head = audit_log.anchor(context())
+    head = audit_log.anchor(context(Permission.AUDIT_READ))
     if out is Format.JSON:
         render_object(head, out)
     elif head["ok"] and head["anchor"]:
@@ -158,7 +161,7 @@ def anchor(fmt: FormatOpt = "table") -> None:
 def replay(fmt: FormatOpt = "table") -> None:
     """Recompute every task from the log. Exit 0 if the tasks match, 6 naming each that does not."""
     out = parse_format(fmt, (Format.TABLE, Format.JSON))
-    report = audit_log.replay(context())
+    report = audit_log.replay(context(Permission.AUDIT_READ))
     if out is Format.JSON:
         sys.stdout.write(to_json(report.as_json()) + "\n")
     elif report.ok:
@@ -197,7 +200,7 @@ def export(
     if fmt not in ("jsonl", "csv"):
         raise InvalidInput(f"--format {fmt!r} is not known; use jsonl or csv")
     kind: Literal["jsonl", "csv"] = "csv" if fmt == "csv" else "jsonl"
-    ctx = context()
+    ctx = context(Permission.AUDIT_READ)
     if output is None:
         audit_log.export(ctx, kind, sys.stdout)
         return

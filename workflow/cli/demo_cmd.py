@@ -9,7 +9,7 @@ import typer
 
 from workflow.cli.options import FormatOpt, parse_format, writable_folder
 from workflow.cli.output import Format, render_object
-from workflow.cli.runtime import RUNTIME
+from workflow.cli.runtime import RUNTIME, os_user
 from workflow.clock import FixedClock
 from workflow.context import Context
 from workflow.demo import QUARTER_START, run_demo
@@ -37,7 +37,8 @@ def demo(
     Monday, the inspection flow, the quarterly reports) by several people, and verify the
     audit log.
 
-    Without --db it starts from a fresh SQLite file, demo-output/planflow-demo.db.
+    Without --db it starts from a fresh SQLite file, demo-output/planflow-demo.db; the
+    database it runs on is a simulation database (a production one is refused).
     """
     render = parse_format(fmt, (Format.TABLE, Format.JSON))
     if not definitions.is_dir():
@@ -54,7 +55,7 @@ def demo(
             leftover.unlink(missing_ok=True)  # only the demo's own file: always fresh
         url = f"sqlite:///{database.resolve()}"
     ctx = Context(open_engine(url), clock=FixedClock(QUARTER_START), operator="operator:demo")
-    summary = run_demo(ctx, definitions, out, seed)
+    summary = run_demo(ctx, definitions, out, seed, os_user())
     if render is Format.JSON:
         render_object(summary.as_json(), render)
         return

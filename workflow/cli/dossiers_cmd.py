@@ -10,8 +10,9 @@ import typer
 
 from workflow.cli.options import FormatOpt, parse_date, parse_format, parse_instant, parse_state
 from workflow.cli.output import Format, render_object, render_rows
-from workflow.cli.runtime import context
+from workflow.cli.runtime import acting_as, context
 from workflow.clock import today_local
+from workflow.domain.access import Permission
 from workflow.services import dossiers as service
 
 dossiers_app = typer.Typer(
@@ -47,7 +48,12 @@ def receive(
     received_at: Annotated[
         str, typer.Option("--received-at", help="YYYY-MM-DDTHH:MM, Vietnam time.")
     ],
-    actor: Annotated[str, typer.Option("--as", help="The person receiving it (one-stop desk).")],
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            "--as", help="The person receiving it (one-stop desk); with a token: its person."
+        ),
+    ] = None,
     address: Annotated[str | None, typer.Option(help="The applicant's address.")] = None,
     phone: Annotated[str | None, typer.Option(help="The applicant's phone.")] = None,
     email: Annotated[str | None, typer.Option(help="The applicant's e-mail.")] = None,
@@ -60,7 +66,8 @@ def receive(
         service.Applicant(applicant, address, phone, email),
         parse_instant(received_at, "--received-at"),
     )
-    render_object(service.receive(context(), new, actor), out)
+    ctx = context(Permission.DOSSIERS_WRITE)
+    render_object(service.receive(ctx, new, acting_as(ctx, actor, "dossiers receive")), out)
 
 
 @dossiers_app.command("import")
@@ -68,12 +75,18 @@ def import_(
     file: Annotated[
         Path, typer.Argument(help="CSV: procedure,applicant,received_at[,address,phone,email]")
     ],
-    actor: Annotated[str, typer.Option("--as", help="The person receiving them.")],
+    actor: Annotated[
+        str | None,
+        typer.Option("--as", help="The person receiving them; with a token: its person."),
+    ] = None,
     fmt: FormatOpt = "table",
 ) -> None:
     """Receive many dossiers from a CSV file: all rows or none; bad rows named by line."""
     out = parse_format(fmt)
-    rows = service.import_csv(context(), file, actor)  # bad rows: ImportProblems, each named
+    ctx = context(Permission.DOSSIERS_WRITE)
+    rows = service.import_csv(
+        ctx, file, acting_as(ctx, actor, "dossiers import")
+    )  # bad rows: ImportProblems
     render_rows(rows, out, COLUMNS, widths={"applicant": 30})
 
 
@@ -82,12 +95,18 @@ def delay(
     dossier: Annotated[int, typer.Argument(help="Dossier id")],
     reason: Annotated[str, typer.Option(help="Why it will be late (printed on the letter).")],
     days: Annotated[int, typer.Option(help="Working days needed beyond the due date.")],
-    actor: Annotated[str, typer.Option("--as", help="A member of the handling unit.")],
+    actor: Annotated[
+        str | None,
+        typer.Option("--as", help="A member of the handling unit; with a token: its person."),
+    ] = None,
     fmt: FormatOpt = "table",
 ) -> None:
     """The handling unit declares, before the due date, that the dossier will be late."""
     out = parse_format(fmt, (Format.TABLE, Format.JSON))
-    render_object(service.delay(context(), dossier, reason, days, actor), out)
+    ctx = context(Permission.DOSSIERS_WRITE)
+    render_object(
+        service.delay(ctx, dossier, reason, days, acting_as(ctx, actor, "dossiers delay")), out
+    )
 
 
 @dossiers_app.command("list")
@@ -104,7 +123,7 @@ def list_(
 ) -> None:
     """Dossiers with their current due date and extension count."""
     out = parse_format(fmt)
-    ctx = context()
+    ctx = context(Permission.DOSSIERS_READ)
     late_on = (parse_date(as_of, "--as-of") if as_of else today_local(ctx.clock)) if late else None
     rows = service.list_dossiers(ctx, org, parse_state(state), late_on)
     render_rows(rows, out, COLUMNS, widths={"applicant": 30})
@@ -115,9 +134,8 @@ def show(
     dossier: Annotated[int, typer.Argument(help="Dossier id")], fmt: FormatOpt = "table"
 ) -> None:
     """One dossier with its applicant, due dates and extension."""
-    render_object(
-        service.show_dossier(context(), dossier), parse_format(fmt, (Format.TABLE, Format.JSON))
-    )
+    out = parse_format(fmt, (Format.TABLE, Format.JSON))
+    render_object(service.show_dossier(context(Permission.DOSSIERS_READ), dossier), out)
 
 
 @procedures_app.command("list")
@@ -126,9 +144,10 @@ def procedures_list(
     fmt: FormatOpt = "table",
 ) -> None:
     """Procedures with their legal processing time in working days."""
+    out = parse_format(fmt)
     render_rows(
-        service.list_procedures(context(), org),
-        parse_format(fmt),
+        service.list_procedures(context(Permission.DOSSIERS_READ), org),
+        out,
         ["organisation", "code", "working_days", "unit", "cutoff_hour", "name"],
         widths={"name": 70},
     )

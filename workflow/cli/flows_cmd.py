@@ -2,6 +2,12 @@
 
 Each command refuses bad input first (read-only, before Prefect, slow to import, is even
 loaded), so a mistake is one line and an exit code, never a failed flow run.
+
+With a token, the run acts as the token's person (its entries name them, through the `flow`
+channel, with the token's credential), for the person's own organisation; in a production
+database a token is required, and `--as-of` may be neither after today nor before the
+flow's last run for the organisation. Without a token, in a simulation, the entries name
+the flow (`flow:apology`, ...) as they always did.
 """
 
 from __future__ import annotations
@@ -13,15 +19,18 @@ from typing import Annotated
 
 import typer
 
+from flows.runtime import principal_fields
 from workflow.cli.options import FormatOpt, parse_date, parse_format, writable_folder
 from workflow.cli.output import Format, report_summary, to_json
-from workflow.cli.runtime import RUNTIME, clock_from_env, context
+from workflow.cli.runtime import RUNTIME, access_of, acting_as, context, require_writer
 from workflow.clock import Clock, FixedClock, today_local
-from workflow.context import Context, default_operator
+from workflow.context import Context
+from workflow.domain.access import Permission
 from workflow.errors import InvalidInput
+from workflow.services import flow_runs
 from workflow.services import inspections as inspection_service
 from workflow.services import reports as report_service
-from workflow.store.engine import open_engine, resolve_url
+from workflow.store.engine import resolve_url
 
 app = typer.Typer(help="Run the Prefect flows now.", no_args_is_help=True)
 
@@ -34,6 +43,17 @@ def _pinned(clock: Clock) -> dt.datetime | None:
     """The instant the flow run works as of: PLANFLOW_NOW's when set, else None (the flow
     reads the time itself, as a scheduled run does)."""
     return clock.now() if isinstance(clock, FixedClock) else None
+
+
+def _own_organisation(ctx: Context, org: str | None, needed: Permission) -> str | None:
+    """With a token, the person's own organisation (the default), and no other: a person
+    runs a flow for their agency only. Without one (a simulation), `org` as given."""
+    if ctx.principal is None:
+        return org
+    access = access_of(ctx)
+    chosen = org or access.actor.organisation
+    access.require(needed, chosen)
+    return chosen
 
 
 def _prefect_ready() -> None:
@@ -57,14 +77,23 @@ def apology(
 ) -> None:
     """Apology letters for late dossiers, escalations past the one extension, task reminders."""
     render = parse_format(fmt, (Format.TABLE, Format.JSON))
-    clock = clock_from_env()
-    day = parse_date(as_of, "--as-of") if as_of else today_local(clock)
+    ctx = context(Permission.FLOWS_RUN, organisation=org)
+    require_writer(ctx)
+    org = _own_organisation(ctx, org, Permission.FLOWS_RUN)
+    day = parse_date(as_of, "--as-of") if as_of else today_local(ctx.clock)
+    flow_runs.check(ctx, "apology", org, day)
     folder = writable_folder(out)
     _prefect_ready()
     from flows.apology import apology_flow
 
     result = apology_flow(
-        resolve_url(RUNTIME.db), day, str(folder), org, batch_size, _pinned(clock)
+        resolve_url(RUNTIME.db),
+        day,
+        str(folder),
+        org,
+        batch_size,
+        _pinned(ctx.clock),
+        principal_fields(ctx.principal),
     )
     if render is Format.JSON:
         sys.stdout.write(to_json(result) + "\n")
@@ -89,8 +118,12 @@ def inspect(
     org: Annotated[str, typer.Option(help="The organisation whose units are inspected.")],
     period: Annotated[str, typer.Option(help="2024 (a year), 2024H1 or 2024Q3, as its file says.")],
     actor: Annotated[
-        str, typer.Option("--as", help="An inspector (a redraw: a member of the office).")
-    ],
+        str | None,
+        typer.Option(
+            "--as",
+            help="An inspector (a redraw: a member of the office); with a token: its person.",
+        ),
+    ] = None,
     ratio: Annotated[
         float | None,
         typer.Option(help="Share of units to inspect, at least 0.3; default: the file's."),
@@ -114,11 +147,12 @@ def inspect(
         raise InvalidInput("--redraw needs --reason saying why the draw is redone")
     if reason and not redraw:
         raise InvalidInput("--reason goes with --redraw; without it the stored draw is returned")
+    ctx = context(Permission.INSPECTIONS_WRITE, organisation=org)
+    person = acting_as(ctx, actor, "flows inspect")
     inspection_service.preflight(
-        context(), org, period, actor, ratio=ratio, redraw_reason=reason if redraw else None
+        ctx, org, period, person, ratio=ratio, redraw_reason=reason if redraw else None
     )
     folder = writable_folder(out)
-    clock = clock_from_env()
     _prefect_ready()
     from flows.inspection import inspection_flow
 
@@ -126,12 +160,13 @@ def inspect(
         resolve_url(RUNTIME.db),
         org,
         period,
-        actor,
+        person,
         ratio,
         seed,
         reason if redraw else None,
         str(folder),
-        _pinned(clock),
+        _pinned(ctx.clock),
+        principal_fields(ctx.principal),
     )
     if render is Format.JSON:
         sys.stdout.write(to_json(result) + "\n")
@@ -175,13 +210,14 @@ def aggregate(
     """An organisation's report for a period: figures by plan, index category and unit, kept
     as an immutable snapshot (asking again returns it), written as JSON, CSV and HTML."""
     render = parse_format(fmt, (Format.TABLE, Format.JSON))
-    clock = clock_from_env()
-    request = report_service.Request(org, period, window, revise, reason, default_operator())
-    engine = open_engine(RUNTIME.db)
+    ctx = context(Permission.REPORTS_WRITE, organisation=org)
+    require_writer(ctx)
+    _own_organisation(ctx, org, Permission.REPORTS_WRITE)
+    request = report_service.Request(org, period, window, revise, reason, ctx.acting)
     try:
-        report_service.check(Context(engine, clock=clock), request)
+        report_service.check(ctx, request)
     finally:
-        engine.dispose()
+        ctx.engine.dispose()
     folder = writable_folder(out)
     _prefect_ready()
     from flows.aggregate import aggregate_flow
@@ -195,7 +231,8 @@ def aggregate(
         revise,
         reason,
         request.requested_by,
-        _pinned(clock),
+        _pinned(ctx.clock),
+        principal_fields(ctx.principal),
     )
     if render is Format.JSON:
         sys.stdout.write(to_json(result) + "\n")

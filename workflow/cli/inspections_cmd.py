@@ -11,8 +11,9 @@ import typer
 
 from workflow.cli.options import FormatOpt, parse_format
 from workflow.cli.output import Format, render_rows, to_json
-from workflow.cli.runtime import context
+from workflow.cli.runtime import acting_as, context
 from workflow.definitions.source import SourceError, read_source
+from workflow.domain.access import Permission
 from workflow.domain.inspection import Loc
 from workflow.errors import InvalidInput
 from workflow.services import inspection_records as records
@@ -35,7 +36,7 @@ def list_(
 ) -> None:
     """Every draw, redraws included (superseded ones name their successor)."""
     render = parse_format(fmt, tuple(Format))
-    rows = service.list_draws(context(), org, period)
+    rows = service.list_draws(context(Permission.INSPECTIONS_READ), org, period)
     render_rows(
         rows,
         render,
@@ -50,7 +51,7 @@ def show(
 ) -> None:
     """A draw with its units' inspection tasks, checklists, conclusions and fix tasks."""
     render = parse_format(fmt, (Format.TABLE, Format.JSON))
-    found = service.show(context(), inspection)
+    found = service.show(context(Permission.INSPECTIONS_READ), inspection)
     if render is Format.JSON:
         sys.stdout.write(to_json(found) + "\n")
         return
@@ -76,7 +77,7 @@ def explain(
     """Re-derive the draw from the audit log alone and say why each unit was (not) chosen;
     exit 6 if the recorded result does not follow from the recorded inputs."""
     render = parse_format(fmt, (Format.TABLE, Format.JSON))
-    found = service.explain(context(), inspection)
+    found = service.explain(context(Permission.INSPECTIONS_READ), inspection)
     if render is Format.JSON:
         sys.stdout.write(to_json(found) + "\n")
         return
@@ -93,14 +94,17 @@ def explain(
 @app.command("template")
 def template(inspection_task: Annotated[int, typer.Argument(help="Inspection task id")]) -> None:
     """Print a record to fill in (YAML) with the unit's checklist."""
-    sys.stdout.write(records.template(context(), inspection_task))
+    sys.stdout.write(records.template(context(Permission.INSPECTIONS_READ), inspection_task))
 
 
 @app.command("record")
 def record(
     inspection_task: Annotated[int, typer.Argument(help="Inspection task id")],
     file: Annotated[Path, typer.Option("--file", help="The record (YAML or JSON).")],
-    actor: Annotated[str, typer.Option("--as", help="The inspector submitting it.")],
+    actor: Annotated[
+        str | None,
+        typer.Option("--as", help="The inspector submitting it; with a token: its person."),
+    ] = None,
     expect_version: Annotated[
         int | None, typer.Option("--expect-version", help="Refuse if the task changed since.")
     ] = None,
@@ -119,8 +123,14 @@ def record(
         line, column = src.where(tuple(loc))
         return f"{src.path}:{line}:{column}"
 
+    ctx = context(Permission.INSPECTIONS_WRITE)
     result: dict[str, Any] = records.submit_record(
-        context(), inspection_task, actor, src.data, locate=locate, expected_version=expect_version
+        ctx,
+        inspection_task,
+        acting_as(ctx, actor, "inspections record"),
+        src.data,
+        locate=locate,
+        expected_version=expect_version,
     )
     if render is Format.JSON:
         sys.stdout.write(to_json(result) + "\n")

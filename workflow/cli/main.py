@@ -18,6 +18,7 @@ import typer
 
 from workflow import logs
 from workflow.cli import (
+    accounts_cmd,
     audit_cmd,
     calendar_cmd,
     demo_cmd,
@@ -29,6 +30,8 @@ from workflow.cli import (
     reports_cmd,
     serve_cmd,
     tasks_cmd,
+    tokens_cmd,
+    web_cmd,
 )
 from workflow.cli.output import AlreadyReported
 from workflow.cli.runtime import RUNTIME
@@ -41,8 +44,8 @@ class CommandModule(Protocol):
     def register(self, root: typer.Typer) -> None: ...
 
 
-# Registered in this order; `planflow --help` lists the single commands (init, demo, serve)
-# before the groups, each kind in the order registered.
+# Registered in this order; `planflow --help` lists the single commands (init, demo, serve,
+# web) before the groups, each kind in the order registered.
 COMMANDS: tuple[CommandModule, ...] = (
     init_cmd,
     demo_cmd,
@@ -54,7 +57,10 @@ COMMANDS: tuple[CommandModule, ...] = (
     calendar_cmd,
     inspections_cmd,
     reports_cmd,
+    accounts_cmd,
+    tokens_cmd,
     serve_cmd,
+    web_cmd,
 )
 
 
@@ -81,8 +87,18 @@ def _root(
         "Default: planflow.db in the working directory. May be given anywhere on the line.",
     ),
     log_json: bool = typer.Option(False, "--log-json", help="Log JSON lines to stderr."),
+    token: str | None = typer.Option(
+        None,
+        "--token",
+        envvar="PLANFLOW_TOKEN",
+        help="An API token (planflow tokens create): act as its person, within its "
+        "permissions. Prefer PLANFLOW_TOKEN (a command line is visible to other users of "
+        "the host). May be given anywhere on the line.",
+        show_default=False,
+    ),
 ) -> None:
     RUNTIME.db = RUNTIME.db or db  # a hoisted --db beats PLANFLOW_DB
+    RUNTIME.token = RUNTIME.token or token  # likewise a hoisted --token, PLANFLOW_TOKEN
     RUNTIME.log_json = log_json or RUNTIME.log_json
     logs.configure(json_lines=RUNTIME.log_json)
 
@@ -91,7 +107,8 @@ app = build()
 
 
 def _hoist_global_options(argv: list[str]) -> list[str]:
-    """Accept --db and --log-json after the subcommand too (`planflow tasks list --db X`)."""
+    """Accept --db, --token and --log-json after the subcommand too (`planflow tasks list
+    --db X`)."""
     rest: list[str] = []
     i = 0
     while i < len(argv):
@@ -99,12 +116,17 @@ def _hoist_global_options(argv: list[str]) -> list[str]:
         if arg == "--":
             rest.extend(argv[i:])
             break
-        if arg == "--db" and i + 1 < len(argv):
-            RUNTIME.db = argv[i + 1]
+        if arg in ("--db", "--token") and i + 1 < len(argv):
+            if arg == "--db":
+                RUNTIME.db = argv[i + 1]
+            else:
+                RUNTIME.token = argv[i + 1]
             i += 2
             continue
         if arg.startswith("--db="):
             RUNTIME.db = arg.split("=", 1)[1]
+        elif arg.startswith("--token="):
+            RUNTIME.token = arg.split("=", 1)[1]
         elif arg == "--log-json":
             RUNTIME.log_json = True
         else:
@@ -115,7 +137,7 @@ def _hoist_global_options(argv: list[str]) -> list[str]:
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (tests call this in-process)."""
-    RUNTIME.db, RUNTIME.log_json = None, False
+    RUNTIME.db, RUNTIME.log_json, RUNTIME.token = None, False, None
     args = _hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     command = typer.main.get_command(app)
     try:

@@ -13,12 +13,37 @@ import typer
 
 from workflow.cli.output import Format
 from workflow.clock import LOCAL_TZ
+from workflow.domain.audit_chain import EARLIEST_YEAR, LATEST_YEAR
 from workflow.domain.lifecycle import State
 from workflow.errors import InvalidInput
 
 FormatOpt = Annotated[
     str, typer.Option("--format", "-f", help="table (people), json or csv (machines)")
 ]
+
+
+BASE_URL_ENV = "PLANFLOW_BASE_URL"
+DEFAULT_BASE_URL = "http://127.0.0.1:8080"
+BaseUrlOpt = Annotated[
+    str,
+    typer.Option(
+        "--base-url",
+        envvar=BASE_URL_ENV,
+        help="Where people reach planflow's web server (the links start with it).",
+    ),
+]
+
+
+def parse_base_url(raw: str) -> str:
+    """`--base-url`: an http(s) address, without its trailing slash (the link adds its
+    path, `/signup?token=...`)."""
+    url = raw.strip().rstrip("/")
+    scheme, _, rest = url.partition("://")
+    if scheme not in ("http", "https") or not rest or any(c.isspace() for c in rest):
+        raise InvalidInput(
+            f"--base-url {raw!r} is not a web address; expected http(s)://HOST[:PORT][/PATH]"
+        )
+    return url
 
 
 def parse_format(raw: str, allowed: tuple[Format, ...] = tuple(Format)) -> Format:
@@ -47,21 +72,36 @@ def parse_state(raw: str | None) -> State | None:
 
 
 def parse_instant(raw: str, what: str) -> dt.datetime:
-    """A date or a time, in Vietnam time unless it carries an offset."""
+    """A date or a time, in Vietnam time unless it carries an offset, in the years an audit
+    entry may be dated in."""
     try:
         value = dt.datetime.fromisoformat(raw)
     except ValueError:
         raise InvalidInput(
             f"{what} {raw!r} is not a date or time; expected YYYY-MM-DD or YYYY-MM-DDTHH:MM"
         ) from None
+    _sane_year(value.year, raw, what)
     return value if value.tzinfo else value.replace(tzinfo=LOCAL_TZ)
 
 
 def parse_date(raw: str, what: str) -> dt.date:
+    """A date (YYYY-MM-DD), in the years an audit entry may be dated in."""
     try:
-        return dt.date.fromisoformat(raw)
+        value = dt.date.fromisoformat(raw)
     except ValueError:
         raise InvalidInput(f"{what} {raw!r} is not a date; expected YYYY-MM-DD") from None
+    _sane_year(value.year, raw, what)
+    return value
+
+
+def _sane_year(year: int, raw: str, what: str) -> None:
+    """Refused here, as the log refuses an entry dated then: a year 9999 (or 0001) is a
+    typing mistake, and would otherwise reach letters, due dates and reports (or overflow
+    when turned into UTC)."""
+    if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+        raise InvalidInput(
+            f"{what} {raw!r}: the year must be between {EARLIEST_YEAR} and {LATEST_YEAR}"
+        )
 
 
 def writable_folder(path: Path, option: str = "--out") -> Path:

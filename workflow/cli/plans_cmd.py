@@ -12,12 +12,16 @@ from pydantic import Field, TypeAdapter
 
 from workflow.cli.options import FormatOpt, parse_format
 from workflow.cli.output import Format, render_object, render_rows, to_json
-from workflow.cli.runtime import context
+from workflow.cli.runtime import access_of, context, host_context, production
+from workflow.context import Context
 from workflow.definitions.checks import Definitions, validate
 from workflow.definitions.models import OrganisationSpec, PlanSpec
 from workflow.definitions.vocabulary import CATEGORIES
+from workflow.domain.access import Permission
 from workflow.domain.diagram import mermaid
-from workflow.errors import DefinitionProblems
+from workflow.domain.roles import Role
+from workflow.errors import DefinitionProblems, PermissionDenied
+from workflow.services import accounts as account_service
 from workflow.services import organisations as org_service
 from workflow.services import plans as plan_service
 
@@ -68,10 +72,25 @@ def validate_cmd(paths: PathsArg, fmt: FormatOpt = "table") -> None:
 
 @plans_app.command("load")
 def load_cmd(paths: PathsArg, fmt: FormatOpt = "table") -> None:
-    """Validate, then load organisations and plans in one transaction (all or nothing)."""
+    """Validate, then load organisations and plans in one transaction (all or nothing).
+
+    In a production database: with an administrator's token (role admin, permission
+    definitions:load), their own organisation's files and those of organisations not loaded
+    yet; without a token, only until the first administrator exists (the host loads the
+    file that names them), recorded with the operating-system user."""
     out = parse_format(fmt)
-    ctx = context()
-    found = _checked(paths, out, org_service.known_organisations(ctx))
+    ctx = context(Permission.DEFINITIONS_LOAD)
+    if ctx.principal is None and production(ctx):
+        if account_service.administrator_exists(ctx):
+            raise PermissionDenied(
+                "this is a production database with an administrator: definition files are "
+                "loaded with an administrator's API token (--token or PLANFLOW_TOKEN)"
+            )
+        ctx = host_context()  # before the first administrator: the host's own act
+    known = org_service.known_organisations(ctx)
+    found = _checked(paths, out, known)
+    if ctx.principal is not None and ctx.principal.person:
+        _may_load(ctx, found, known)
     outcomes = plan_service.load(ctx, found)
     render_rows(
         [o.as_json() for o in outcomes],
@@ -91,12 +110,35 @@ def load_cmd(paths: PathsArg, fmt: FormatOpt = "table") -> None:
     )
 
 
+def _may_load(ctx: Context, found: Definitions, known: dict[str, OrganisationSpec]) -> None:
+    """An administrator loads their own organisation's files, and those of an organisation
+    joining (not loaded yet: someone must load its file before it has an administrator);
+    another organisation's, already loaded, are its own administrators' to change."""
+    access = access_of(ctx)
+    actor = access.actor
+    if not actor.has(Role.ADMIN):
+        raise PermissionDenied(
+            f"definition files are loaded by an administrator (role admin); {actor.id} has "
+            f"{', '.join(sorted(actor.roles)) or 'no role'}"
+        )
+    named = {code for code in found.organisations}
+    named |= {plan.organisation for plan, _ in found.plans}
+    named |= {spec.organisation for spec, _ in found.procedures}
+    for code in sorted(named):
+        if code in known and code != actor.organisation:
+            raise PermissionDenied(
+                f"{actor.id} administers {actor.organisation}, not {code}: {code}'s files are "
+                f"loaded by an administrator of {code}; nothing was loaded"
+            )
+
+
 @plans_app.command("list")
 def list_cmd(fmt: FormatOpt = "table") -> None:
     """Plans with their current version and number of tasks."""
+    out = parse_format(fmt)
     render_rows(
-        plan_service.list_plans(context()),
-        parse_format(fmt),
+        plan_service.list_plans(context(Permission.TASKS_READ)),
+        out,
         ["id", "version", "organisation", "task_count", "title"],
         widths={"title": 70},
     )
@@ -108,7 +150,7 @@ def show_cmd(
 ) -> None:
     """A plan's header and its tasks grouped by index category, with their states."""
     out = parse_format(fmt, (Format.TABLE, Format.JSON))
-    plan = plan_service.show_plan(context(), plan_id)
+    plan = plan_service.show_plan(context(Permission.TASKS_READ), plan_id)
     if out is Format.JSON:
         render_object(plan, out)
         return

@@ -11,6 +11,7 @@ import typer
 from workflow.cli.options import FormatOpt, parse_format
 from workflow.cli.output import Format, render_rows, report_summary, to_json
 from workflow.cli.runtime import context
+from workflow.domain.access import Permission
 from workflow.services import reports as service
 
 app = typer.Typer(
@@ -44,7 +45,7 @@ def list_(
 ) -> None:
     """Stored reports, every revision, oldest first."""
     render_rows(
-        service.list_snapshots(context(), org, period),
+        service.list_snapshots(context(Permission.REPORTS_READ), org, period),
         parse_format(fmt),
         LIST_COLUMNS,
         widths={"hash": 12, "generated_by": 24},
@@ -59,7 +60,7 @@ def show(
     """One stored report, checked against its hash and its audit entry (exit 6 if either
     disagrees); JSON gives it whole."""
     render = parse_format(fmt, (Format.TABLE, Format.JSON))
-    report = service.show(context(), snapshot)
+    report = service.show(context(Permission.REPORTS_READ), snapshot)
     if render is Format.JSON:
         sys.stdout.write(to_json(report) + "\n")
         return

@@ -8,8 +8,9 @@ import typer
 
 from workflow.cli.options import FormatOpt, parse_date, parse_format, parse_state
 from workflow.cli.output import render_object, render_rows
-from workflow.cli.runtime import context
+from workflow.cli.runtime import acting_as, context
 from workflow.clock import today_local
+from workflow.domain.access import Permission
 from workflow.domain.filters import TaskFilter
 from workflow.domain.lifecycle import Move
 from workflow.services import tasks as task_service
@@ -51,7 +52,7 @@ def list_(
 ) -> None:
     """List tasks, oldest first."""
     out = parse_format(fmt)
-    ctx = context()
+    ctx = context(Permission.TASKS_READ)
     overdue_on = None
     if overdue:
         overdue_on = parse_date(as_of, "--as-of") if as_of else today_local(ctx.clock)
@@ -67,7 +68,8 @@ def list_(
 @app.command("show")
 def show(task_id: Annotated[int, typer.Argument(help="Task id")], fmt: FormatOpt = "table") -> None:
     """Show one task with every field."""
-    render_object(task_service.get_task(context(), task_id).as_json(), parse_format(fmt))
+    out = parse_format(fmt)
+    render_object(task_service.get_task(context(Permission.TASKS_READ), task_id).as_json(), out)
 
 
 @app.command("history")
@@ -75,14 +77,22 @@ def history(
     task_id: Annotated[int, typer.Argument(help="Task id")], fmt: FormatOpt = "table"
 ) -> None:
     """The task's audit entries, oldest first."""
-    rows = task_service.history(context(), task_id)
-    render_rows(rows, parse_format(fmt), HISTORY_COLUMNS, widths={"data": 70})
+    out = parse_format(fmt)
+    rows = task_service.history(context(Permission.TASKS_READ), task_id)
+    render_rows(rows, out, HISTORY_COLUMNS, widths={"data": 70})
 
 
 def _mover(which: Move, doc: str) -> Any:
     def command(
         task_id: Annotated[int, typer.Argument(help="Task id")],
-        actor: Annotated[str, typer.Option("--as", help="The person making the move (id).")],
+        actor: Annotated[
+            str | None,
+            typer.Option(
+                "--as",
+                help="The person making the move (id), in a simulation database; with a "
+                "token (required in a production database), the token's person.",
+            ),
+        ] = None,
         note: Annotated[
             str | None,
             typer.Option(help="What was delivered (submit), the reason (return, reassign)."),
@@ -100,11 +110,12 @@ def _mover(which: Move, doc: str) -> Any:
         fmt: FormatOpt = "table",
     ) -> None:
         out = parse_format(fmt)
+        ctx = context(Permission.TASKS_MOVE)
         task = task_service.move(
-            context(),
+            ctx,
             task_id,
             which,
-            actor,
+            acting_as(ctx, actor, f"tasks {which.value}"),
             note=note,
             to_unit=to,
             expected_version=expect_version,

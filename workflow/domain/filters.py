@@ -19,6 +19,7 @@ class TaskFilter:
     overdue_on: dt.date | None = None  # only tasks overdue as of this date
     kind: str | None = None
     limit: int | None = None
+    after_id: int | None = None  # keyset paging: only tasks with a greater id
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,11 +100,13 @@ def find_work(ctx: Context, as_of: dt.date, organisation: str | None = None) -> 
 def process_dossiers(
     ctx: Context, as_of: dt.date, task_ids: Sequence[int], out_dir: Path
 ) -> BatchResult:
-    """Letters and escalations for one batch of dossiers, in one transaction."""
+    """Letters and escalations for one batch of dossiers, in one transaction, recorded as
+    the acts of who runs the flow (`ctx.acting`: a person, a schedule, `flow:apology`)."""
     started = time.perf_counter()
     result = BatchResult()
     if not task_ids:
         return result
+    actor = ctx.acting
     with ctx.uow.writing() as tx:
         rules = _rules(tx.rules, as_of)
         candidates = tx.dossiers.for_letters(task_ids)
@@ -147,6 +149,7 @@ def process_dossiers(
                     out_dir=out_dir,
                     key=key,
                     now=tx.now,
+                    actor=actor,
                 )
                 tx.record(letter.event)
                 writes.moved.append(letter.moved)
@@ -154,7 +157,9 @@ def process_dossiers(
                 writes.notices.append(letter.notice)
                 result.letters.append(letter.report)
             else:
-                escalation = _escalate(tx, dossier, action.missed_due, as_of, calendar, rules)
+                escalation = _escalate(
+                    tx, dossier, action.missed_due, as_of, calendar, rules, actor
+                )
                 writes.escalated.append(dossier.task_id)
                 writes.notices.append(
                     NewNotice(
@@ -197,12 +202,13 @@ def _escalate(
     as_of: dt.date,
     calendar: WorkingCalendar,
     rules: ApologyRules,
+    actor: str,
 ) -> dict[str, Any]:
     """Record a dossier's escalation to leadership; what the flow reports of it."""
     days_late = calendar.working_days_between(missed_due, as_of)
     tx.record(
         DossierEscalated(
-            actor=ACTOR,
+            actor=actor,
             role="system",
             organisation=dossier.organisation,
             task_id=dossier.task_id,
@@ -226,11 +232,13 @@ def _escalate(
 
 
 def process_reminders(ctx: Context, as_of: dt.date, task_ids: Sequence[int]) -> BatchResult:
-    """One reminder per overdue plan task and due date, to its lead unit."""
+    """One reminder per overdue plan task and due date, to its lead unit, recorded as the
+    act of who runs the flow (`ctx.acting`)."""
     started = time.perf_counter()
     result = BatchResult()
     if not task_ids:
         return result
+    actor = ctx.acting
     with ctx.uow.writing() as tx:
         found = tx.tasks.of_ids(task_ids)
         done = tx.notices.keys(task_ids, "reminder")
@@ -256,7 +264,7 @@ def process_reminders(ctx: Context, as_of: dt.date, task_ids: Sequence[int]) -> 
             days_late, state = (as_of - due).days, task.state.value
             tx.record(
                 TaskReminded(
-                    actor=ACTOR,
+                    actor=actor,
                     role="system",
                     organisation=task.organisation,
                     task_id=task.id,

@@ -21,7 +21,7 @@ from workflow.store.repositories.dossiers import Extension
 from workflow.store.repositories.notices import NewNotice
 from workflow.store.repositories.tasks import DueDateChange
 
-ACTOR = "flow:apology"
+ACTOR = "flow:apology"  # who issues letters when nobody was authenticated (a simulation)
 DEFAULT_REASON = "Hồ sơ chưa được giải quyết xong trong thời hạn quy định"
 
 
@@ -53,8 +53,11 @@ def issue_letter(
     out_dir: Path,
     key: str,
     now: dt.datetime,
+    actor: str = ACTOR,
 ) -> IssuedLetter:
-    """Render the letter and write its files; nothing is stored in the database here."""
+    """Render the letter and write its files; nothing is stored in the database here.
+    `actor`: who the letter's entry records as issuing it (the person who started the run,
+    its schedule, or `flow:apology`)."""
     contact = " / ".join(x for x in (dossier.applicant_phone, dossier.applicant_email) if x)
     fields = LetterFields(
         agency=org.name,
@@ -104,7 +107,7 @@ def issue_letter(
         "hash": letter_hash,
     }
     event = ApologyIssued(
-        actor=ACTOR,
+        actor=actor,
         role="system",
         organisation=org.code,
         task_id=task_id,

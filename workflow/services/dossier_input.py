@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workflow.clock import LOCAL_TZ
+from workflow.domain.audit_chain import EARLIEST_YEAR, LATEST_YEAR
 from workflow.errors import InvalidInput
 
 CSV_COLUMNS = ("procedure", "applicant", "received_at")
 CSV_OPTIONAL = ("address", "phone", "email")
 _PHONE = re.compile(r"^\+?[0-9 .()-]{6,20}$")
+MAX_EMAIL = 200  # the column's width
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -31,8 +33,8 @@ class Applicant:
             out.append("the applicant's name is empty")
         if self.phone and not _PHONE.match(self.phone):
             out.append(f"phone {self.phone!r} is not a phone number (digits, spaces, + . - ( ))")
-        if self.email and not _EMAIL.match(self.email):
-            out.append(f"email {self.email!r} is not an e-mail address")
+        if self.email and (len(self.email) > MAX_EMAIL or not _EMAIL.match(self.email)):
+            out.append(f"email {self.email[:60]!r} is not an e-mail address")
         return out
 
 
@@ -43,15 +45,29 @@ class NewDossier:
     received_at: dt.datetime
 
 
-def read_csv(path: Path) -> tuple[list[tuple[int, NewDossier]], list[tuple[int, str]]]:
+Rows = tuple[list[tuple[int, NewDossier]], list[tuple[int, str]]]
+
+
+def read_csv(path: Path) -> Rows:
     """Rows with their line numbers, and every problem with its line number."""
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"{name}: cannot read the file: {exc.strerror}") from None
+    return parse_csv(decode_csv(data, name), name)
+
+
+def decode_csv(data: bytes, name: str) -> str:
+    """The CSV's text: UTF-8, a byte-order mark (as spreadsheets write one) dropped."""
+    try:
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput(f"{name}: not UTF-8 text; save the CSV as UTF-8") from None
+
+
+def parse_csv(text: str, name: str) -> Rows:
+    """`read_csv` of a CSV's text; `name` says where it came from in the messages."""
     reader = csv.DictReader(text.splitlines())
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in CSV_COLUMNS if c not in header]
@@ -79,6 +95,16 @@ def read_csv(path: Path) -> tuple[list[tuple[int, NewDossier]], list[tuple[int, 
                 (
                     line,
                     f"received_at {raw_time!r} is not a date and time; expected YYYY-MM-DD HH:MM",
+                )
+            )
+            continue
+        if not EARLIEST_YEAR <= received.year <= LATEST_YEAR:
+            # A typing mistake (a year 0001 would overflow when turned into UTC).
+            problems.append(
+                (
+                    line,
+                    f"received_at {raw_time!r}: the year must be between {EARLIEST_YEAR} and "
+                    f"{LATEST_YEAR}",
                 )
             )
             continue

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from workflow.errors import ImportProblems, InvalidInput, MoveNotAllowed, NotFou
 from workflow.services.calendar import calendar_in
 from workflow.services.dossier_input import Applicant as Applicant
 from workflow.services.dossier_input import NewDossier as NewDossier
-from workflow.services.dossier_input import read_csv
+from workflow.services.dossier_input import decode_csv, parse_csv, read_csv
 from workflow.services.tasks import NewTask, insert_new_tasks
 from workflow.store.backend import Mutex
 from workflow.store.queries.dossiers import Dossier
@@ -171,6 +171,23 @@ def receive(ctx: Context, new: NewDossier, actor_id: str) -> dict[str, Any]:
 def import_csv(ctx: Context, path: Path, actor_id: str) -> list[dict[str, Any]]:
     """All rows or none: every bad row is reported with its line number."""
     rows, problems = read_csv(path)
+    return _import(ctx, rows, problems, str(path), actor_id)
+
+
+def import_csv_bytes(ctx: Context, data: bytes, name: str, actor_id: str) -> list[dict[str, Any]]:
+    """`import_csv` of a CSV received whole (an HTTP request's body), its bad rows named
+    `name:line`."""
+    rows, problems = parse_csv(decode_csv(data, name), name)
+    return _import(ctx, rows, problems, name, actor_id)
+
+
+def _import(
+    ctx: Context,
+    rows: list[tuple[int, NewDossier]],
+    problems: list[tuple[int, str]],
+    source: str,
+    actor_id: str,
+) -> list[dict[str, Any]]:
     with ctx.uow.writing() as tx:
         tx.serialise(Mutex.DOSSIER_NUMBERS)
         actor = _receiver(tx.organisations, actor_id)
@@ -178,10 +195,10 @@ def import_csv(ctx: Context, path: Path, actor_id: str) -> list[dict[str, Any]]:
         for line, new in rows:
             problems += [(line, p) for p in _check(new, known, tx.now)]
         if problems:
-            raise ImportProblems([f"{path}:{line}: {p}" for line, p in sorted(problems)])
+            raise ImportProblems([f"{source}:{line}: {p}" for line, p in sorted(problems)])
         ids = _receive_many(tx, actor, known, [new for _, new in rows])
         views = [dossier_view(d) for d in tx.dossiers.of_ids(ids)]
-    ctx.log.info("dossiers.imported", count=len(views), actor=actor_id, source=str(path))
+    ctx.log.info("dossiers.imported", count=len(views), actor=actor_id, source=source)
     return views
 
 
@@ -255,9 +272,23 @@ def list_dossiers(
     organisation: str | None = None,
     state: State | None = None,
     late_on: dt.date | None = None,
+    *,
+    organisations: Collection[str] | None = None,
+    after_id: int | None = None,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
+    """Dossiers by id (each filter when given); `organisations`: only theirs (the API's
+    fence for who reads); `after_id` and `limit`: one page."""
     with ctx.uow.reading() as r:
-        return [dossier_view(d) for d in r.dossiers.find(organisation, state, late_on)]
+        found = r.dossiers.find(
+            organisation,
+            state,
+            late_on,
+            organisations=organisations,
+            after_id=after_id,
+            limit=limit,
+        )
+        return [dossier_view(d) for d in found]
 
 
 def show_dossier(ctx: Context, task_id: int) -> dict[str, Any]:

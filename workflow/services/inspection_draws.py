@@ -26,7 +26,9 @@ from workflow.store.queries.inspections import StoredDraw
 from workflow.store.repositories.inspections import NewDraw, NewTarget
 from workflow.store.uow import Reader, Tx
 
-ACTOR = "flow:inspection"  # who acts when a schedule, not a person, starts the draw
+# Who draws when no person does and nobody was authenticated (a simulation's run without
+# --as); a scheduled run draws as its schedule (`schedule:inspection/<ORG>`).
+ACTOR = "flow:inspection"
 CHECKED_KINDS = ("plan", "fix")  # the tasks an inspection looks at (not dossiers, not itself)
 LOOKBACK = dt.timedelta(days=365)  # how far back returns and late dossiers count as risk
 # The PAR INDEX counts inspecting reform work under "leadership and direction" (PAR/SIPAS
@@ -221,14 +223,21 @@ def checklist(r: Reader, organisation: str, unit: str, start: dt.date, end: dt.d
 # ----------------------------------------------------------------------------- storing
 
 
-def store_draw(tx: Tx, req: DrawRequest, selection: sampling.Selection, reason: str | None) -> Draw:
+def store_draw(
+    tx: Tx,
+    req: DrawRequest,
+    selection: sampling.Selection,
+    reason: str | None,
+    system: str = ACTOR,
+) -> Draw:
     """The draw, the one it supersedes (its dropped units' tasks withdrawn), one task per
-    selected unit, and the draw's audit entry with its full record."""
+    selected unit, and the draw's audit entry with its full record. `system`: who draws
+    when no person does (the schedule that started the run, or `flow:inspection`)."""
     record = selection.as_record()
     record_hash = content_hash(canonical_json(record))
     previous = req.existing
     revision = 1 if previous is None else previous.revision + 1
-    actor_name = req.actor.id if req.actor is not None else ACTOR
+    actor_name = req.actor.id if req.actor is not None else system
     inspection_id = tx.inspections.add(
         NewDraw(
             organisation=req.spec.code,

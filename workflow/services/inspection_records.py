@@ -30,7 +30,7 @@ from workflow.domain.roles import Role
 from workflow.domain.tasks import TaskView
 from workflow.errors import InvalidInput, NotFound, PermissionDenied, RecordInvalid
 from workflow.services import tasks as task_service
-from workflow.services.inspection_draws import ACTOR, INSPECTION_CATEGORY, inspection_of
+from workflow.services.inspection_draws import INSPECTION_CATEGORY, inspection_of
 from workflow.services.tasks import AttachedRecord
 from workflow.store.queries.inspections import Target
 from workflow.store.repositories.notices import NewNotice
@@ -158,11 +158,14 @@ class Conclusion:
 def conclude(ctx: Context, task_ids: Sequence[int], out_dir: Path) -> list[Conclusion]:
     """For each verified inspection task: render the conclusion notice (HTML + DOCX), create
     one fix task per required fix for the inspected unit, record the notice under its key
-    with its audit entry; one transaction per batch; a task already concluded is skipped."""
+    with its audit entry; one transaction per batch; a task already concluded is skipped.
+    Recorded as the acts of who runs the flow (`ctx.acting`: a person, a schedule, or
+    `flow:inspection`)."""
     done: list[Conclusion] = []
+    actor = ctx.acting
     with ctx.uow.writing() as tx:
         for task_id in task_ids:
-            found = _conclude_one(tx, task_id, out_dir)
+            found = _conclude_one(tx, task_id, out_dir, actor)
             if found is not None:
                 done.append(found)
     for c in done:
@@ -172,7 +175,7 @@ def conclude(ctx: Context, task_ids: Sequence[int], out_dir: Path) -> list[Concl
     return done
 
 
-def _conclude_one(tx: Tx, task_id: int, out_dir: Path) -> Conclusion | None:
+def _conclude_one(tx: Tx, task_id: int, out_dir: Path, actor: str) -> Conclusion | None:
     key = f"conclusion:{task_id}"
     if tx.notices.exists(key):
         return None
@@ -241,7 +244,7 @@ def _conclude_one(tx: Tx, task_id: int, out_dir: Path) -> Conclusion | None:
     html_path.write_text(html, encoding="utf-8")
     docx_path.write_bytes(docx)
     categories = {i: r.category for i, r in checked.items()}
-    fix_ids = _fix_tasks(tx, task, unit, record, number, categories)
+    fix_ids = _fix_tasks(tx, task, unit, record, number, categories, actor)
     digest = content_hash(docx)
     tx.notices.add(
         [
@@ -260,7 +263,7 @@ def _conclude_one(tx: Tx, task_id: int, out_dir: Path) -> Conclusion | None:
     )
     tx.record(
         InspectionConcluded(
-            actor=ACTOR,
+            actor=actor,
             role="system",
             unit=plan.unit,
             organisation=spec.code,
@@ -286,6 +289,7 @@ def _fix_tasks(
     record: InspectionRecord,
     number: str,
     categories: Mapping[int, str | None],
+    actor: str,
 ) -> list[int]:
     new = [
         task_service.NewTask(
@@ -303,6 +307,6 @@ def _fix_tasks(
         for i, fix in enumerate(record.fixes, start=1)
     ]
     return task_service.insert_new_tasks(
-        tx, new, actor=ACTOR, role="system",
+        tx, new, actor=actor, role="system",
         reason=f"Khắc phục theo Thông báo kết luận kiểm tra số {number}",
     )  # fmt: skip

@@ -54,7 +54,8 @@ def draw(
     how it is made: `inspection_draws`).
 
     `actor_id` None means a schedule started it, on the authority of the organisation's
-    file (recorded as `flow:inspection`); a redraw always needs a person of the office.
+    file (recorded as who acts: the schedule, or `flow:inspection` in a simulation); a
+    redraw always needs a person of the office.
     """
     with ctx.uow.writing() as tx:
         # Two inspectors starting the same period at once get one draw: the second waits
@@ -68,7 +69,7 @@ def draw(
         population = signals(tx, req.spec, req.period, tx.now)
         selection = sampling.select(population, period, ratio, seed)
         reason = redraw_reason.strip() if redraw_reason else None
-        drawn = store_draw(tx, req, selection, reason)
+        drawn = store_draw(tx, req, selection, reason, ctx.acting)
     ctx.log.info(
         "inspection.draw",
         inspection=drawn.inspection,

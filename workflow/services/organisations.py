@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from workflow.context import Context
 from workflow.definitions.models import OrganisationSpec
 from workflow.domain.audit_chain import content_hash
-from workflow.domain.events import OrganisationLoaded
+from workflow.domain.events import OrganisationLoaded, RoleChanged
 from workflow.errors import NotFound
 from workflow.store.uow import Tx
 
@@ -26,15 +27,18 @@ def save_organisation(
     """Create or update an organisation inside the caller's transaction.
 
     Units and people are added or renamed, never deleted: tasks and audit entries refer to
-    them. Role changes replace a person's roles. One audit entry per changed definition.
+    them. Role changes replace a person's roles. One audit entry per changed definition,
+    then one per role granted or revoked (`role_changes`).
     """
     stored = tx.organisations.content_hash(spec.code)
     if stored == digest:
         return OrgChange(spec.code, created=False, changed=False)
     new = stored is None
+    person_ids = [p.id for p in spec.people]
+    held = tx.organisations.roles_of(person_ids)  # before the load replaces them
     tx.organisations.save(spec, digest, new=new)
     tx.organisations.save_units(spec.code, spec.units)
-    owners = tx.organisations.owners([p.id for p in spec.people])
+    owners = tx.organisations.owners(person_ids)
     for person in spec.people:
         owner = owners.get(person.id)
         if owner is not None and owner != spec.code:
@@ -55,7 +59,35 @@ def save_organisation(
             created=new,
         )
     )
+    tx.record(*role_changes(actor, spec, held))
     return OrgChange(spec.code, created=new, changed=True)
+
+
+def role_changes(
+    actor: str, spec: OrganisationSpec, held: Mapping[str, frozenset[str]]
+) -> list[RoleChanged]:
+    """One entry per role granted or revoked by loading `spec` over the roles `held` before
+    it, in the order the file lists people, roles sorted: who held which role when can be
+    rebuilt from the log (the first load grants every role)."""
+    out = []
+    for person in spec.people:
+        before = held.get(person.id, frozenset())
+        after = frozenset(role.value for role in person.roles)
+        for role in sorted(before ^ after):
+            out.append(
+                RoleChanged(
+                    actor=actor,
+                    role="admin",
+                    organisation=spec.code,
+                    person=person.id,
+                    role_name=role,
+                    granted=role in after,
+                    person_unit=person.unit,
+                    before=sorted(before),
+                    after=sorted(after),
+                )
+            )
+    return out
 
 
 def upsert_organisation(

@@ -343,6 +343,10 @@ class Account(Base):
     disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     failed_count: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # 0007: the step of the last second-factor code accepted (each code is good once), and
+    # where the count of failed sign-ins starts again (a lockout, a success, an enable).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    failures_after: Mapped[int | None] = mapped_column(Integer)  # a sign_in_attempts id
 
 
 class Invitation(Base):
@@ -427,3 +431,21 @@ invitations = cast(Table, Invitation.__table__)
 sessions = cast(Table, Session.__table__)
 api_tokens = cast(Table, ApiToken.__table__)
 sign_in_attempts = cast(Table, SignInAttempt.__table__)
+
+
+class FlowRun(Base):
+    """A run of a flow for an organisation: the day it worked as of, when, and who ran it
+    (a person, a schedule, or `flow:<name>` in a simulation). A production database refuses
+    a run as of a day before the last one (`services.flow_runs`)."""
+
+    __tablename__ = "flow_runs"
+    __table_args__ = (Index("ix_flow_runs_flow_org_as_of", "flow", "organisation", "as_of"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    flow: Mapped[str] = mapped_column(String(20))
+    organisation: Mapped[str] = mapped_column(ForeignKey("organisations.code"))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    run_by: Mapped[str] = mapped_column(String(80))
+
+
+flow_runs = cast(Table, FlowRun.__table__)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,21 +82,30 @@ class DossierQueries(Queries):
         organisation: str | None = None,
         state: State | None = None,
         late_on: dt.date | None = None,
+        *,
+        organisations: Collection[str] | None = None,
+        after_id: int | None = None,
+        limit: int | None = None,
     ) -> list[Dossier]:
         """Dossiers by id: of an organisation, in a state, past their due date on a day and
-        not yet done (each when given)."""
+        not yet done (each when given); of one of `organisations` (a reader's fence), after
+        the id `after_id`, at most `limit` (a page: keyset paging by id)."""
         conditions = []
         if organisation:
             conditions.append(dossiers.c.organisation == organisation)
+        if organisations is not None:
+            conditions.append(dossiers.c.organisation.in_(sorted(organisations)))
         if state:
             conditions.append(tasks.c.state == state.value)
         if late_on:
             conditions.append(dossiers.c.current_due < late_on)
             conditions.append(tasks.c.state.in_(_NOT_DONE))
-        rows = self.conn.execute(
-            _select().where(and_(True, *conditions)).order_by(dossiers.c.task_id)
-        )
-        return [_dossier(row) for row in rows]
+        if after_id is not None:
+            conditions.append(dossiers.c.task_id > after_id)
+        stmt = _select().where(and_(True, *conditions)).order_by(dossiers.c.task_id)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return [_dossier(row) for row in self.conn.execute(stmt)]
 
     def numbered(self, prefix: str) -> int:
         """How many dossier codes start with `prefix` (an organisation's day)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -145,3 +147,36 @@ class OrganisationQueries(Queries):
                 for p in people_rows
             ],
         }
+
+    def roles_of(self, person_ids: list[str]) -> dict[str, frozenset[str]]:
+        """The roles these people hold now (those stored; a person with none is absent)."""
+        found: dict[str, set[str]] = {}
+        if not person_ids:
+            return {}
+        for pid, role in self.conn.execute(
+            select(person_roles.c.person_id, person_roles.c.role).where(
+                person_roles.c.person_id.in_(person_ids)
+            )
+        ):
+            found.setdefault(pid, set()).add(role)
+        return {pid: frozenset(roles) for pid, roles in found.items()}
+
+    def reach(self, code: str) -> Reach:
+        """What the organisation's file says of its people's reach: the organisations it
+        oversees (`all`: every one loaded now) and the roles that need a second factor.
+        Read from the stored file's JSON without validating it whole (every request asks)."""
+        text = self.conn.execute(
+            select(organisations.c.definition).where(organisations.c.code == code)
+        ).scalar_one_or_none()
+        loaded = json.loads(text) if text else {}
+        oversees = loaded.get("oversees") or []
+        if oversees == "all":
+            oversees = list(self.conn.execute(select(organisations.c.code)).scalars())
+        second_factor = (loaded.get("security") or {}).get("second_factor") or []
+        return Reach(frozenset(oversees) - {code}, frozenset(Role(r) for r in second_factor))
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    oversees: frozenset[str]  # organisation codes, its own not among them
+    second_factor: frozenset[Role]  # roles whose holders sign in with a second factor

@@ -104,6 +104,8 @@ class TaskQueries(Queries):
         if where.overdue_on is not None:
             conditions.append(c.due_date < where.overdue_on)
             conditions.append(c.state.in_(sorted(NOT_DONE)))
+        if where.after_id is not None:
+            conditions.append(c.id > where.after_id)
         stmt = _select().where(and_(True, *conditions)).order_by(c.id)
         if where.limit is not None:
             stmt = stmt.limit(where.limit)
