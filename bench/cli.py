@@ -58,9 +58,9 @@ QUICK = {
     "inspection_units": 200,
     "inspection_tasks": 10_000,
     "aggregate_tasks": 20_000,
-    "http_moves": 200,
-    "http_tasks": 10_000,
-    "http_clients": 10,
+    "http_moves": 100,
+    "http_tasks": 2_000,
+    "http_clients": 5,
 }
 
 NOTES = [

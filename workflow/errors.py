@@ -47,6 +47,15 @@ class PermissionDenied(PlanflowError):
     exit_code = 4
 
 
+class OtherAgency(PermissionDenied):
+    """A person acting on another agency's object: an adapter may answer as if it did not
+    exist (HTTP 404) to whoever may not even read that agency's records."""
+
+    def __init__(self, message: str, organisation: str) -> None:
+        super().__init__(message)
+        self.organisation = organisation
+
+
 class Conflict(PlanflowError):
     exit_code = 5
 

@@ -52,6 +52,15 @@ def web(
     max_body: Annotated[
         int, typer.Option("--max-body", min=1024, help="Largest request body, in bytes.")
     ] = MAX_BODY_BYTES,
+    threads: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Requests worked on at once (the others wait their turn). More than a few "
+            "contend for Python's lock on a small machine.",
+        ),
+    ] = 4,
 ) -> None:
     """Serve the JSON API under /api/v1 (docs at /api/docs) until Ctrl-C."""
     if os.environ.get("PLANFLOW_NOW"):
@@ -84,6 +93,8 @@ def web(
         base_url=base_url,
         forwarded_allow_ips=proxies,
         max_body_bytes=max_body,
+        threads=threads,
+        pool_size=threads + 4,
     )
     if not _loopback(host):
         typer.echo(

@@ -20,7 +20,13 @@ from typing import Any
 from transitions import Machine
 
 from workflow.domain.roles import Actor, Role
-from workflow.errors import InvalidInput, MoveNotAllowed, PermissionDenied, PlanflowError
+from workflow.errors import (
+    InvalidInput,
+    MoveNotAllowed,
+    OtherAgency,
+    PermissionDenied,
+    PlanflowError,
+)
 
 
 class State(StrEnum):
@@ -86,9 +92,10 @@ class Guard(ABC):
 class SameAgency(Guard):
     def check(self, task: TaskFacts, actor: Actor, request: MoveRequest) -> None:
         if actor.organisation != task.organisation:
-            raise PermissionDenied(
+            raise OtherAgency(
                 f"{actor.id} belongs to {actor.organisation} and cannot act on task {task.id} "
-                f"of {task.organisation}"
+                f"of {task.organisation}",
+                task.organisation,
             )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from workflow.domain.lifecycle import NOT_DONE, State, TaskFacts
@@ -42,12 +42,18 @@ class TaskView:
         return self.due_date is not None and self.due_date < today and self.state in NOT_DONE
 
     def as_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["state"] = str(self.state)
+        # Field by field: `asdict` deep-copies every value, ten times the cost (an inbox
+        # page renders a hundred of these).
+        out = {name: getattr(self, name) for name in _FIELDS}
+        out["state"] = self.state.value
+        out["cooperating_units"] = list(self.cooperating_units)
         for key in ("due_date", "created_at", "updated_at", "completed_at"):
             value = out[key]
             out[key] = value.isoformat() if value is not None else None
         return out
+
+
+_FIELDS = tuple(f.name for f in fields(TaskView))
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from workflow.context import Context
 from workflow.domain import access as rules
 from workflow.domain.access import Access, Permission
 from workflow.domain.principals import Principal
-from workflow.domain.roles import Role
+from workflow.domain.roles import Actor, Role
 from workflow.errors import NotAuthenticated, PermissionDenied
 from workflow.store.uow import Reader
 
@@ -53,17 +53,35 @@ def access_and_pending(
             "session or an API token (--token or PLANFLOW_TOKEN), never a typed name"
         )
     actor = r.organisations.actor(principal.id)
+    if not production and principal.credential is None:  # a simulation's typed name
+        return decide(r, principal, actor, scope, account_enabled=True, totp_enabled=False)
+    account = r.accounts.account(principal.id)
+    enabled = account is not None and account.enabled
+    totp = account is not None and account.totp_enabled
+    return decide(r, principal, actor, scope, account_enabled=enabled, totp_enabled=totp)
+
+
+def decide(
+    r: Reader,
+    principal: Principal,
+    actor: Actor | None,
+    scope: frozenset[str] | None,
+    *,
+    account_enabled: bool,
+    totp_enabled: bool,
+) -> tuple[Access, bool]:
+    """What `access_and_pending` decides on what it read (also what the session's one
+    statement reads: `sessions.authenticate_session`)."""
     if actor is None:
         raise NotAuthenticated(f"{principal.id} is not a person of any organisation loaded")
     reach = r.organisations.reach(actor.organisation)
     access = rules.access_of(actor, scope, {actor.organisation: reach.oversees})
-    if not production and principal.credential is None:
+    if principal.credential is None:
         return access, False
-    account = r.accounts.account(principal.id)
-    if account is None or not account.enabled:
+    if not account_enabled:
         raise NotAuthenticated(f"{principal.id} has no enabled account")
-    pending = bool(actor.roles & reach.second_factor) and not account.totp_enabled
-    if pending and (principal.credential or "").startswith(SESSION):
+    pending = bool(actor.roles & reach.second_factor) and not totp_enabled
+    if pending and principal.credential.startswith(SESSION):
         return Access(actor, frozenset(), frozenset()), True
     return access, pending
 

@@ -28,7 +28,7 @@ from workflow.domain.principals import Channel, Principal
 from workflow.errors import InvalidInput, NotAuthenticated, PlanflowError, TooManyAttempts
 from workflow.security import passwords, totp
 from workflow.security import secret as secrets
-from workflow.services.access import SESSION, access_and_pending
+from workflow.services.access import SESSION, decide
 from workflow.store.queries.accounts import (
     CODE_REQUIRED,
     DISABLED,
@@ -162,11 +162,11 @@ def authenticate_session(ctx: Context, session: str) -> Authenticated:
     id_hash = secrets.digest(session)
     idle = idle_limit()
     uow = ctx.uow
-    production = uow.production()
     with uow.reading() as r:
         now = r.now
-        found = r.accounts.session(id_hash)
-        if found is None or found.revoked_at is not None:
+        who = r.accounts.session_who(id_hash)
+        found = who.session if who is not None else None
+        if who is None or found is None or found.revoked_at is not None:
             raise NotAuthenticated(ENDED)
         if found.account_disabled:
             raise NotAuthenticated(f"the account of {found.person_id} is disabled")
@@ -181,7 +181,14 @@ def authenticate_session(ctx: Context, session: str) -> Authenticated:
                 "minutes without activity; sign in again"
             )
         principal = Principal(found.person_id, Channel.WEB, credential=SESSION + id_hash)
-        access, pending = access_and_pending(r, principal, None, production=production)
+        access, pending = decide(
+            r,
+            principal,
+            who.actor,
+            None,
+            account_enabled=who.account_enabled,
+            totp_enabled=who.totp_enabled,
+        )
     if now - found.last_seen_at >= TOUCH_EVERY:
         with _as(ctx, principal).writing() as tx:
             tx.accounts.touch_session(id_hash, tx.now)

@@ -105,6 +105,8 @@ class Task(Base):
         # Reports: the tasks due in a window, the inspections completed in one (0004).
         Index("ix_tasks_org_due", "organisation", "due_date"),
         Index("ix_tasks_org_completed", "organisation", "completed_at"),
+        # Inboxes: an organisation's tasks in one state, by id, paged (0009).
+        Index("ix_tasks_org_state_id", "organisation", "state", "id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     organisation: Mapped[str] = mapped_column(ForeignKey("organisations.code"))

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from types import ModuleType
 from typing import Any
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -62,6 +63,10 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Few worker threads: more than the cores only make them contend for the GIL (with
+        # forty, ten clients at once cost twice the CPU a request; with four, 1.5 times),
+        # and a few keep a long request (a year's report) from holding up the others.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         yield
         engine.dispose()
 

@@ -31,6 +31,9 @@ class Settings:
     `output_dir`: where the documents the API makes are written (conclusion notices under
     `inspections/`, reports under `reports/`), as the CLI's flows write them with `--out`.
 
+    `threads`: how many requests are worked on at once (the others wait their turn);
+    more than a few only make them contend for the interpreter's lock.
+
     `clock`: the system's. Tests of a simulation database may pass another to make sessions
     and tokens age; a production database refuses every write made with any other clock.
     """
@@ -42,7 +45,8 @@ class Settings:
     forwarded_allow_ips: tuple[str, ...] = ()
     secure_cookies: bool | None = None
     max_body_bytes: int = MAX_BODY_BYTES
-    pool_size: int = 20  # with its overflow, one connection for each of the 40 worker threads
+    threads: int = 4  # the worker threads that run the endpoints (`planflow web --threads`)
+    pool_size: int = 8  # database connections: one for each worker thread, and spare
     output_dir: Path = DEFAULT_OUTPUT
     clock: Clock = field(default_factory=SystemClock)
 

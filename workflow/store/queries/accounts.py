@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import and_, func, select
 
 from workflow.clock import as_utc
-from workflow.domain.roles import Role
+from workflow.domain.roles import Actor, Role
+from workflow.store import driver
 from workflow.store.queries.base import Queries
 from workflow.store.tables import (
     accounts,
@@ -80,6 +81,37 @@ class SessionState:
     expires_at: dt.datetime
     revoked_at: dt.datetime | None
     account_disabled: bool  # the person's account disabled (or gone)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionWho:
+    """A session, and who it is: the person as the rules see them (None: no longer in any
+    organisation), whether their account is enabled and has a second factor."""
+
+    session: SessionState
+    actor: Actor | None
+    account_enabled: bool
+    totp_enabled: bool
+
+
+# Every request with a cookie asks who it is: one statement, on the driver, instead of four.
+_SESSION_WHO = (
+    "SELECT sessions.person_id, sessions.csrf_hash, sessions.created_at, "
+    "sessions.last_seen_at, sessions.expires_at, sessions.revoked_at, accounts.person_id, "
+    "accounts.disabled_at, accounts.totp_enabled_at, people.organisation, people.unit, "
+    "person_roles.role "
+    "FROM sessions LEFT OUTER JOIN accounts ON accounts.person_id = sessions.person_id "
+    "LEFT OUTER JOIN people ON people.id = sessions.person_id "
+    "LEFT OUTER JOIN person_roles ON person_roles.person_id = sessions.person_id "
+    "WHERE sessions.id_hash = ?"
+)
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    """A stored instant as the driver gives it (SQLite: text) made aware."""
+    if value is None:
+        return None
+    return as_utc(dt.datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +229,31 @@ class AccountQueries(Queries):
             revoked_at=_aware(row.revoked_at),
             account_disabled=row.account is None or row.disabled_at is not None,
         )
+
+    def session_who(self, id_hash: str) -> SessionWho | None:
+        """`session`, the person it is and their account, in one statement."""
+        found = driver.rows(self.conn, _SESSION_WHO, (id_hash,))
+        if not found:
+            return None
+        first = found[0]
+        created, seen, expires = _instant(first[2]), _instant(first[3]), _instant(first[4])
+        assert created is not None and seen is not None and expires is not None
+        has_account = first[6] is not None
+        state = SessionState(
+            id_hash=id_hash,
+            person_id=first[0],
+            csrf_hash=first[1],
+            created_at=created,
+            last_seen_at=seen,
+            expires_at=expires,
+            revoked_at=_instant(first[5]),
+            account_disabled=not has_account or first[7] is not None,
+        )
+        actor = None
+        if first[9] is not None:
+            roles = frozenset(Role(row[11]) for row in found if row[11] is not None)
+            actor = Actor(first[0], first[9], first[10], roles)
+        return SessionWho(state, actor, has_account and first[7] is None, first[8] is not None)
 
     def live_sessions(self, person_id: str) -> int:
         """Sessions of the person not revoked (some may have run out of time)."""

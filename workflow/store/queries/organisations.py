@@ -164,16 +164,31 @@ class OrganisationQueries(Queries):
     def reach(self, code: str) -> Reach:
         """What the organisation's file says of its people's reach: the organisations it
         oversees (`all`: every one loaded now) and the roles that need a second factor.
-        Read from the stored file's JSON without validating it whole (every request asks)."""
-        text = self.conn.execute(
-            select(organisations.c.definition).where(organisations.c.code == code)
-        ).scalar_one_or_none()
-        loaded = json.loads(text) if text else {}
-        oversees = loaded.get("oversees") or []
+        Every request asks: the file's JSON is parsed once per version of it (its hash)."""
+        stored = self.conn.execute(
+            select(organisations.c.content_hash).where(organisations.c.code == code)
+        ).first()
+        key = (code, stored.content_hash if stored is not None else None)
+        said = _REACHES.get(key)
+        if said is None:
+            text = self.conn.execute(
+                select(organisations.c.definition).where(organisations.c.code == code)
+            ).scalar_one_or_none()
+            loaded = json.loads(text) if text else {}
+            raw = loaded.get("oversees") or []
+            second = (loaded.get("security") or {}).get("second_factor") or []
+            said = _REACHES[key] = (
+                raw if raw == "all" else frozenset(raw),
+                frozenset(Role(r) for r in second),
+            )
+        oversees, second_factor = said
         if oversees == "all":
-            oversees = list(self.conn.execute(select(organisations.c.code)).scalars())
-        second_factor = (loaded.get("security") or {}).get("second_factor") or []
-        return Reach(frozenset(oversees) - {code}, frozenset(Role(r) for r in second_factor))
+            oversees = frozenset(self.conn.execute(select(organisations.c.code)).scalars())
+        return Reach(frozenset(oversees) - {code}, second_factor)
+
+
+# What organisation files said, by (code, content hash): a new version has a new hash.
+_REACHES: dict[tuple[str, str | None], tuple[frozenset[str] | str, frozenset[Role]]] = {}
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,8 +97,14 @@ class TaskQueries(Queries):
         ):
             if value is not None:
                 conditions.append(column == value)
-        if where.organisations is not None:
-            conditions.append(c.organisation.in_(sorted(where.organisations)))
+        fence = where.organisations
+        if fence is not None and where.organisation is not None:
+            # One organisation asked for: inside the fence, the equality alone (the planner
+            # then reads the inbox index in order); outside it, nothing.
+            if where.organisation not in fence:
+                return []
+        elif fence is not None:
+            conditions.append(c.organisation.in_(sorted(fence)))
         if where.state is not None:
             conditions.append(c.state == where.state.value)
         if where.overdue_on is not None:

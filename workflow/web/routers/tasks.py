@@ -10,10 +10,9 @@ task's current version, and nothing of theirs is written. Who moves is always th
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,16 +21,17 @@ from workflow.domain.access import Permission
 from workflow.domain.filters import TaskFilter
 from workflow.domain.lifecycle import Move, State
 from workflow.domain.tasks import TaskView
-from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from workflow.errors import Conflict, NotFound, OtherAgency, PermissionDenied
 from workflow.services import tasks as task_service
 from workflow.web.auth import Caller, Who
-from workflow.web.errors import Refused, planflow_error_response
+from workflow.web.errors import planflow_error_response
+from workflow.web.json import Json, answer
+from workflow.web.routers import fence
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 TaskId = Annotated[int, Path(ge=1, le=2**62, description="Task id")]
-VERSION = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
 
 
 class MoveBody(BaseModel):
@@ -50,7 +50,11 @@ class MoveBody(BaseModel):
     ] = None
 
 
-@router.get("", summary="Tasks matching every filter, by id; `next` is the cursor to page on")
+@router.get(
+    "",
+    summary="Tasks matching every filter, by id; `next` is the cursor to page on",
+    response_class=Json,
+)
 def list_tasks(
     who: Caller,
     org: Annotated[str | None, Query(max_length=40)] = None,
@@ -61,7 +65,7 @@ def list_tasks(
     as_of: Annotated[dt.date | None, Query(description="Judge `overdue` as of this date")] = None,
     after: Annotated[int | None, Query(ge=0, le=2**62, description="Tasks after this id")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-) -> dict[str, Any]:
+) -> Json:
     who.access.require(Permission.TASKS_READ)
     if org is not None and not who.access.can_read(org):
         raise PermissionDenied(f"{who.person} may not read the tasks of {org}")
@@ -79,18 +83,21 @@ def list_tasks(
             limit=limit,
         ),
     )
-    return {
-        "tasks": [task.as_json() for task in found],
-        "next": found[-1].id if len(found) == limit else None,
-    }
+    return answer(
+        {
+            "tasks": [task.as_json() for task in found],
+            "next": found[-1].id if len(found) == limit else None,
+        }
+    )
 
 
-@router.get("/{task_id}", summary="One task, every field; its version in the ETag")
-def show(task_id: TaskId, who: Caller, response: Response) -> dict[str, Any]:
+@router.get(
+    "/{task_id}", summary="One task, every field; its version in the ETag", response_class=Json
+)
+def show(task_id: TaskId, who: Caller) -> Json:
     who.access.require(Permission.TASKS_READ)
     task = readable_task(who, task_id)
-    response.headers["ETag"] = _etag(task)
-    return task.as_json()
+    return answer(task.as_json(), headers={"ETag": _etag(task)})
 
 
 @router.get("/{task_id}/history", summary="The task's audit entries, oldest first")
@@ -112,17 +119,14 @@ def make_move(
     task_id: TaskId,
     move: Move,
     who: Caller,
-    response: Response,
     if_match: Annotated[
         str | None,
         Header(description="The version of the task the move is made on (its ETag)"),
     ] = None,
     body: MoveBody | None = None,
 ) -> Any:
-    expected = _expected_version(if_match)
+    expected = fence.expected_version(if_match, "a move")
     who.access.require(Permission.TASKS_MOVE)
-    task = readable_task(who, task_id)
-    who.access.require(Permission.TASKS_MOVE, task.organisation)
     body = body or MoveBody()
     try:
         moved = task_service.move(
@@ -134,15 +138,20 @@ def make_move(
             to_unit=body.to_unit,
             expected_version=expected,
         )
+    except OtherAgency as exc:
+        # The move's own read found the task in another agency (writes are for one's own):
+        # to whoever may not read that agency, as if it did not exist.
+        if not who.access.can_read(exc.organisation):
+            raise NotFound(f"task {task_id} does not exist") from None
+        raise
     except Conflict as exc:
         current = task_service.get_task(who.ctx, task_id)
-        answer: JSONResponse = planflow_error_response(
+        stale: JSONResponse = planflow_error_response(
             exc, task=task_id, version=current.version, state=str(current.state)
         )
-        answer.headers["ETag"] = _etag(current)
-        return answer
-    response.headers["ETag"] = _etag(moved)
-    return moved.as_json()
+        stale.headers["ETag"] = _etag(current)
+        return stale
+    return answer(moved.as_json(), headers={"ETag": _etag(moved)})
 
 
 def readable_task(who: Who, task_id: int) -> TaskView:
@@ -156,19 +165,5 @@ def readable_task(who: Who, task_id: int) -> TaskView:
     return task
 
 
-def _expected_version(raw: str | None) -> int:
-    if raw is None:
-        raise Refused(
-            428,
-            "precondition_required",
-            "a move needs the If-Match header with the task's version you saw "
-            "(its ETag, or `version` in GET /api/v1/tasks/ID)",
-        )
-    match = VERSION.match(raw.strip())
-    if match is None:
-        raise InvalidInput(f"If-Match {raw.strip()[:40]!r} is not a task version (e.g. 3)")
-    return int(match.group(1))
-
-
 def _etag(task: TaskView) -> str:
-    return f'"{task.version}"'
+    return fence.etag(task.version)
