@@ -23,3 +23,6 @@ def test_ruff_finds_nothing() -> None:
 def test_mypy_strict_finds_nothing() -> None:
     checked = _run("mypy")
     assert checked.returncode == 0, checked.stdout + checked.stderr
+    # the stand-alone verifier stands outside the packages: checked on its own
+    alone = _run("mypy", "--strict", "tools/verify_audit_export.py")
+    assert alone.returncode == 0, alone.stdout + alone.stderr

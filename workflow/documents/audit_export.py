@@ -1,22 +1,25 @@
-"""The audit log exported, every entry exactly as stored and hashed: JSON lines or CSV."""
+"""The audit log exported, every entry exactly as stored and hashed: JSON lines or CSV.
+
+A JSON line is the entry's hashed object (`audit_chain.hashed_object`) with its hash, in
+canonical JSON: drop `hash`, canonicalise the rest (RFC 8785), and SHA-256 of its UTF-8 is
+the hash (docs/audit-log-encoding.md). It is what an outside verifier reads
+(tools/verify_audit_export.py)."""
 
 from __future__ import annotations
 
 import csv as csv_module
-import json
 from collections.abc import Iterable, Mapping
 from typing import IO, Any
 
-from workflow.domain.audit_chain import FIELDS, canonical_json
+from workflow.domain.audit_chain import FIELDS, canonical_json, hashed_object
 
 
 def jsonl(entries: Iterable[Mapping[str, Any]], out: IO[str]) -> int:
-    """One canonical JSON object per line, `data` decoded to its object."""
+    """One canonical JSON object per line: the entry as hashed, `data` its stored JSON text
+    (decode it a second time to read it), an optional field only when set."""
     count = 0
     for row in entries:
-        entry = dict(row)
-        entry["data"] = json.loads(entry["data"])
-        out.write(canonical_json(entry) + "\n")
+        out.write(canonical_json(hashed_object(row)) + "\n")
         count += 1
     return count
 

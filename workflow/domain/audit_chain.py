@@ -5,7 +5,9 @@ and read entries; the PostgreSQL one has the server hash an entry from `body_par
 An entry's hash is SHA-256 over the canonical JSON (sorted keys, no spaces, UTF-8, non-ASCII
 characters as themselves) of every stored field but the hash itself, previous hash
 included. `data` is stored, and hashed, as the canonical JSON text of its object: in the
-entry's own JSON it is a string.
+entry's own JSON it is a string. The entry's own JSON holds only text, integers and null,
+so its canonical form is RFC 8785's (JCS): docs/audit-log-encoding.md says it exactly, for a
+verifier written without planflow (tools/verify_audit_export.py is one).
 """
 
 from __future__ import annotations
@@ -116,6 +118,16 @@ def stamp_after(at: dt.datetime, head: str) -> str:
 
 def entry_hash(row: Mapping[str, Any]) -> str:
     return digest(tuple(row.get(name) for name in FIELDS))
+
+
+def hashed_object(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The entry as its hash covers it, with its hash: every field of FIELDS, `data` as the
+    stored JSON text (a string), an optional field only when not null. Its canonical JSON
+    without `hash` is the text SHA-256 is taken of (docs/audit-log-encoding.md); with it, one
+    line of `audit export --format jsonl`."""
+    return {
+        name: row.get(name) for name in FIELDS if name not in OPTIONAL or row.get(name) is not None
+    }
 
 
 # The canonical JSON of an entry is the same keys in the same (sorted) order for every entry
