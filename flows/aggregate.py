@@ -41,16 +41,20 @@ def record_run(
 def snapshot(
     db_url: str,
     request: service.Request,
+    out_dir: str,
     now: dt.datetime | None,
     principal: PrincipalFields | None,
 ) -> service.Outcome:
-    return service.generate(context(db_url, now, ACTOR, principal), request)
+    ctx = context(db_url, now, ACTOR, principal)
+    return service.generate(ctx, request, Path(out_dir))
 
 
 @task(name="aggregate-files", cache_policy=NONE)
-def files(report: dict[str, Any], out_dir: str) -> tuple[dict[str, str], float]:
+def files(outcome: service.Outcome, out_dir: str) -> tuple[dict[str, str], float]:
+    """The files recorded with the snapshot, written once its transaction has committed."""
     started = time.perf_counter()
-    return service.write_files(report, Path(out_dir)), time.perf_counter() - started
+    paths = service.write_files(outcome.report, Path(out_dir), outcome.documents)
+    return paths, time.perf_counter() - started
 
 
 @flow(name="aggregate", log_prints=False)
@@ -78,8 +82,8 @@ def aggregate_flow(
         requested_by = str(principal["id"])  # an authenticated run: who asked is who acts
     record_run(db_url, organisation, now, principal)
     request = service.Request(organisation, period, rule, revise, reason, requested_by)
-    outcome = snapshot(db_url, request, now, principal)
-    paths, render_seconds = files(outcome.report, out_dir)
+    outcome = snapshot(db_url, request, out_dir, now, principal)
+    paths, render_seconds = files(outcome, out_dir)
     total = time.perf_counter() - started
     work = outcome.seconds + render_seconds
     return {

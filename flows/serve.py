@@ -29,6 +29,7 @@ from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_se
 from prefect.types.entrypoint import EntrypointType
 from sqlalchemy.engine import URL, make_url
 
+from flows.temporary_server import dying_with_this_process
 from workflow.domain.flow_schedules import FlowName, ScheduledFlow
 from workflow.errors import ServiceUnavailable
 
@@ -166,17 +167,21 @@ def prefect_api(log_dir: Path) -> Iterator[str]:
         # Its own session: Ctrl-C in the terminal reaches `serve` alone, which stops the
         # runner first and the server after it.
         server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "prefect",
-                "server",
-                "start",
-                "--host",
-                settings.host,
-                "--port",
-                str(settings.port),
-            ],
+            # Killed by the kernel should `serve` be killed (SIGKILL, SIGTERM): never left
+            # running for good (flows/temporary_server.py).
+            dying_with_this_process(
+                [
+                    sys.executable,
+                    "-m",
+                    "prefect",
+                    "server",
+                    "start",
+                    "--host",
+                    settings.host,
+                    "--port",
+                    str(settings.port),
+                ]
+            ),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

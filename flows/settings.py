@@ -31,7 +31,14 @@ class _ReportedErrors(logging.Filter):
         raised = record.exc_info[1] if record.exc_info else None
         if isinstance(raised, PlanflowError):
             return False
-        return not (record.levelno >= logging.ERROR and _names_an_error(record.getMessage()))
+        if record.levelno < logging.ERROR:
+            return True
+        message = record.getMessage()
+        # A run stopped by SIGTERM: the CLI says so in its one line (`Stopped`, exit 143).
+        return not (_names_an_error(message) or _TERMINATED in message)
+
+
+_TERMINATED = "Execution was aborted by a termination signal"  # "Crash detected!", "Crashed(...)"
 
 
 def _names_an_error(message: str) -> bool:

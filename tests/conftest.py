@@ -34,6 +34,12 @@ BACKENDS = ["sqlite", "postgres"]
 START = dt.datetime(2024, 3, 1, 9, 0, tzinfo=LOCAL_TZ)
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto` (the default, pyproject.toml): one worker per core, at most 4; each starts
+    its own Prefect test server and PostgreSQL template, which more workers would not repay."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--long", action="store_true", help="run the long variants of stress tests")
 

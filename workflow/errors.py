@@ -2,7 +2,7 @@
 
 Exit codes: 0 done; 1 a bug (never a user's mistake); 2 invalid input; 3 move not allowed
 in the current state; 4 not permitted for this person; 5 conflict; 6 audit verification
-failed; 7 the database cannot be reached or opened.
+failed; 7 the database cannot be reached or opened; 143 stopped by SIGTERM while a flow ran.
 """
 
 from __future__ import annotations
@@ -72,6 +72,14 @@ class ServiceUnavailable(PlanflowError):
     """A service planflow needs besides the database is not there (the Prefect server)."""
 
     exit_code = 7
+
+
+class Stopped(PlanflowError):
+    """The command was asked to stop (SIGTERM) while a flow ran: what the flow committed
+    stays, the batch it was in is rolled back, and running it again finishes the work.
+    128 + SIGTERM, as a shell reports a process SIGTERM ended."""
+
+    exit_code = 143
 
 
 class ManyProblems(InvalidInput):

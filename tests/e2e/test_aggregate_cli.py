@@ -56,7 +56,7 @@ def test_aggregate_writes_the_report_once_and_revises_on_request(
     html = files["html"].read_text(encoding="utf-8")
     assert "Kết quả thực hiện kế hoạch cải cách hành chính 6 tháng đầu năm 2024" in html
     assert "Kính gửi: Sở Nội vụ tỉnh Lạng Sơn." in html and report["hash"] in html
-    assert files["csv"].read_text(encoding="utf-8").startswith("snapshot,organisation,period")
+    assert files["csv"].read_text(encoding="utf-8-sig").startswith("snapshot,organisation,period")
     stored_json = json.loads(files["json"].read_text(encoding="utf-8"))
     assert stored_json == {
         k: v for k, v in report.items() if k not in ("files", "created", "seconds")

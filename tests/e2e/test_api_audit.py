@@ -124,6 +124,23 @@ def test_a_broken_chain_is_reported_and_gets_no_anchor(world: World) -> None:
     assert "broken" in message
 
 
+def test_a_dropped_safeguard_is_reported_and_gets_no_anchor(world: World) -> None:
+    people = signed_in(world, "snv.auditor")
+    assert people["snv.auditor"].get("/audit/verify").json()["safeguards"] == []
+    with world.setup.engine.begin() as conn:  # the owner drops a guard, changes nothing else
+        if conn.dialect.name == "sqlite":
+            conn.execute(text("DROP TRIGGER audit_log_no_delete"))
+            name = "audit_log_no_delete"
+        else:
+            conn.execute(text("DROP TRIGGER audit_log_no_truncate ON audit_log"))
+            name = "audit_log_no_truncate"
+    verified = people["snv.auditor"].get("/audit/verify").json()
+    assert (verified["ok"], verified["first_bad_seq"]) == (False, None)
+    assert [(p["name"], p["problem"]) for p in verified["safeguards"]] == [(name, "missing")]
+    message = error(people["snv.auditor"].get("/audit/anchor"), 409, "audit_verification_failed")
+    assert f"trigger {name} on audit_log is missing" in message
+
+
 def test_export_streams_the_readable_entries_exactly_as_hashed(world: World) -> None:
     people = signed_in(world, "so-a.office1", "snv.auditor", "so-a.lan")
     assert people["so-a.lan"].move(world.tasks["SO-A"][0], "start", 1).status_code == 200
@@ -143,7 +160,7 @@ def test_export_streams_the_readable_entries_exactly_as_hashed(world: World) -> 
 
     table = people["so-a.office1"].get("/audit/export", params={"format": "csv"})
     assert table.headers["content-type"].startswith("text/csv")
-    read = list(csv.DictReader(io.StringIO(table.text)))
+    read = list(csv.DictReader(io.StringIO(table.text.removeprefix("\ufeff"))))
     assert [int(r["seq"]) for r in read] == [row["seq"] for row in rows]
     assert table.text.count("seq,at,actor") == 1
     whole_csv = io.StringIO()

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from tests.e2e.conftest import DEFINITIONS, Cli
 from tests.integration.test_faults_tampering import owner, rehash_from
@@ -133,3 +133,45 @@ def test_explain_exits_6_on_a_doctored_draw(prefect_server: None, loaded: Cli, d
         "does not follow from the recorded inputs" in done.err  # another result from seed 10
         or "the inspections table says" in done.err  # the same result: the seeds disagree
     )
+
+
+def test_a_record_edited_after_verification_is_exit_6_and_no_notice(
+    prefect_server: None, loaded: Cli, tmp_path: Path, db_url: str
+) -> None:
+    cli, out = loaded, tmp_path / "tb"
+    drawn = inspect(cli, "--as", INSPECTOR, "--seed", "2024", "--out", str(out))
+    task_id = drawn["tasks"][0]["task"]  # type: ignore[index]
+    assert cli("tasks", "start", str(task_id), "--as", INSPECTOR).code == 0
+    record = tmp_path / "bien-ban.yaml"
+    record.write_text(
+        cli("inspections", "template", str(task_id)).out.replace(
+            "fixes: []", 'fixes:\n  - title: "Cập nhật quy trình nội bộ"\n    due: 2024-07-31'
+        ),
+        encoding="utf-8",
+    )
+    submitted = cli("inspections", "record", str(task_id), "--file", str(record), "--as", INSPECTOR)
+    assert submitted.code == 0, submitted.err
+    assert cli("tasks", "verify", str(task_id), "--as", OFFICE1).code == 0
+    engine = open_engine(db_url)
+    with engine.begin() as conn:  # the owner removes the fixes from the verified record
+        stored = json.loads(
+            conn.execute(
+                text("SELECT record FROM inspection_records WHERE task_id = :t"), {"t": task_id}
+            ).scalar_one()
+        )
+        conn.execute(
+            text("UPDATE inspection_records SET record = :r WHERE task_id = :t"),
+            {"r": canonical_json(dict(stored, fixes=[])), "t": task_id},
+        )
+    engine.dispose()
+    done = cli("flows", "inspect", "--org", ORG, "--period", "2024", "--as", INSPECTOR,
+               "--out", str(out))  # fmt: skip
+    assert done.code == 6 and done.err.count("\n") == 1, done.err
+    assert done.err.startswith(
+        f"planflow: error: the stored record of inspection task {task_id} (revision 1"
+    )
+    assert "not the one the office verified" in done.err
+    shown = json.loads(cli("inspections", "show", str(drawn["inspection"]), "-f", "json").out)
+    [target] = [t for t in shown["targets"] if t["task"] == task_id]
+    assert (target["conclusion"], target["fix_tasks"]) == (None, [])
+    assert not list(out.rglob("TB-*"))

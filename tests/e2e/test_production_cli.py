@@ -380,3 +380,21 @@ def test_an_apology_run_for_an_unknown_organisation_is_refused_before_it_starts(
     result = cli("flows", "apology", "--org", "NOPE", "--out", str(tmp_path / "out"))
     assert result.code == 2 and "organisation 'NOPE' does not exist" in result.err
     assert not (tmp_path / "out").exists()  # refused before anything started
+
+
+def test_a_production_draw_takes_no_seed(production: Production, db_url: str) -> None:
+    cli, inspector = production.cli, "lsn.ttr.lang-thi-mai"
+    assert cli("accounts", "invite", inspector, "--token", production.admin).code == 0
+    made = out_json(
+        cli("tokens", "create", "--person", inspector, "--permission", "inspections:write",
+            "--label", "thanh tra", "--token", production.admin, "--format", "json")
+    )  # fmt: skip
+    assert isinstance(made, dict)
+    before = snapshot(db_url)
+    done = cli("flows", "inspect", "--org", LSN, "--period", "2026Q1", "--seed", "5",
+               "--token", made["secret"])  # fmt: skip
+    assert done.code == 4 and done.err.count("\n") == 1, done.err
+    assert "a draw's seed is derived from the organisation, the period and the audit log's" in (
+        done.err
+    )
+    assert snapshot(db_url) == before  # refused before the flow started: nothing written

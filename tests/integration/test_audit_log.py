@@ -11,7 +11,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import agency_entries
-from tests.support import log
+from tests.support import log, safeguards
 from workflow.definitions.models import OrganisationSpec
 from workflow.domain import audit_chain as audit
 from workflow.domain.filters import AuditFilter
@@ -51,10 +51,13 @@ def drop_triggers(conn: Connection) -> None:
 
 
 def owner(ctx: Context, *statements: str, **params: object) -> None:
+    """Drops the triggers, does as they please, and puts the triggers back (or `verify`
+    would name them: tests/integration/test_safeguards.py)."""
     with ctx.engine.begin() as conn:
         drop_triggers(conn)
         for statement in statements:
             conn.execute(text(statement), params)
+        safeguards.restore(conn)
 
 
 def verify(ctx: Context, anchor: tuple[int, str] | None = None) -> audit.Verification:
@@ -197,4 +200,5 @@ def test_export_round_trips_and_verifies(busy_log: Context) -> None:
         assert isinstance(row["data"], str) and isinstance(json.loads(row["data"]), dict)
     csv_out = io.StringIO()
     assert audit_service.export(busy_log, "csv", csv_out) == TOTAL
-    assert csv_out.getvalue().splitlines()[0].startswith("seq,at,actor,role")
+    # for a spreadsheet: a byte-order mark, then the header
+    assert csv_out.getvalue().splitlines()[0].startswith("\ufeffseq,at,actor,role")

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, text, update
 
-from tests.support import log
+from tests.support import log, safeguards
 from workflow.cli.main import run
 from workflow.definitions.models import OrganisationSpec
 from workflow.domain import audit_chain as audit
@@ -77,7 +77,8 @@ def history(ctx: Context, agency: OrganisationSpec) -> History:
 
 @contextmanager
 def owner(ctx: Context) -> Iterator[Connection]:
-    """The database owner: drops the append-only triggers, then does as they please."""
+    """The database owner: drops the append-only triggers, does as they please, and puts
+    the triggers back (else `audit verify` names them: tests/integration/test_safeguards.py)."""
     with ctx.engine.begin() as conn:
         if conn.dialect.name == "sqlite":
             conn.execute(text("DROP TRIGGER audit_log_no_update"))
@@ -85,6 +86,7 @@ def owner(ctx: Context) -> Iterator[Connection]:
         else:
             conn.execute(text("DROP TRIGGER audit_log_no_update_delete ON audit_log"))
         yield conn
+        safeguards.restore(conn)
 
 
 def rehash_from(conn: Connection, first: int) -> None:
@@ -361,7 +363,10 @@ def test_audit_replay_on_the_command_line(
         return code, out.out, out.err
 
     code, out, _ = replay_cli()
-    assert code == 0 and out == "tasks match the audit log: 5 tasks checked, 16 entries replayed\n"
+    assert code == 0 and out == (
+        "the audit log replays to the stored rows: 5 tasks, 7 person_roles, 1 organisations "
+        "checked, 16 entries replayed\n"
+    )
     with owner(history.ctx) as conn:
         conn.execute(text(f"UPDATE tasks SET state = 'verified' WHERE id = {history.returned}"))
     code, out, err = replay_cli()
@@ -369,14 +374,16 @@ def test_audit_replay_on_the_command_line(
     assert out.splitlines() == [
         f"task {history.returned}: stored state verified; the audit log replays to state submitted "
         f"(its last entry is {history.seq(history.returned, 'submit', 1)})",
-        "replay MISMATCH: 1 task(s) differ from the audit log, 0 entries do not follow from "
-        "the ones before (5 tasks checked)",
+        "replay MISMATCH: 1 row(s) differ from the audit log, 0 entries do not follow from "
+        "the ones before (5 tasks, 7 person_roles, 1 organisations checked)",
     ]
     code, out, _ = replay_cli("--format", "json")
     payload = json.loads(out)
     assert code == 6 and payload["ok"] is False and payload["tasks_checked"] == 5
     assert payload["mismatches"] == [
         {
+            "table": "tasks",
+            "row": str(history.returned),
             "task": history.returned,
             "fields": ["state"],
             "stored": {"state": "verified"},

@@ -226,7 +226,9 @@ def test_a_load_records_organisations_procedures_rules_then_each_plan_with_its_t
     procs = [e for e in entries if e["action"] == "procedures.load"]
     assert [e["subject"] for e in procs] == ["procedures:LSN-SKHDT", "procedures:QNA-BQLKKT"]
     assert procs[1]["data"]["changed"][:2] == ["KKT-DT-01", "KKT-DT-02"]  # the file's order
-    assert set(procs[1]["data"]) == {"file_sha256", "source", "changed"}
+    assert set(procs[1]["data"]) == {"file_sha256", "source", "changed", "procedures"}
+    # What due dates are computed from, so that replay rebuilds the procedures table.
+    assert set(procs[1]["data"]["procedures"]) == set(procs[1]["data"]["changed"])
     rules = [e for e in entries if e["action"] == "rules.load"]
     assert {e["subject"] for e in rules} == {"rules:nd61-2018", "rules:nd118-2025"}
     assert set(rules[0]["data"]) == {

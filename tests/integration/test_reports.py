@@ -687,7 +687,7 @@ def test_the_files_say_it_in_vietnamese_and_in_columns(built: Context, tmp_path:
         "html": "2024Q2-reporting-r1.html",
     }
     assert json.loads(Path(files["json"]).read_text(encoding="utf-8")) == report
-    lines = Path(files["csv"]).read_text(encoding="utf-8").splitlines()
+    lines = Path(files["csv"]).read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].split(",") == list(document.CSV_COLUMNS)
     assert len(lines) == 1 + len(report["rows"]) == 8
     first = dict(zip(document.CSV_COLUMNS, lines[1].split(","), strict=True))

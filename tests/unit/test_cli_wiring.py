@@ -49,6 +49,7 @@ COMMAND_TREE: list[tuple[str, list[str]]] = [
     ("calendar", ["due"]),
     ("inspections", ["list", "show", "explain", "template", "record"]),
     ("reports", ["list", "show"]),
+    ("documents", ["verify", "restore"]),
     ("accounts", ["bootstrap-admin", "invite", "list", "disable", "enable", "reset",
                   "revoke-sessions"]),
     ("tokens", ["create", "list", "revoke"]),

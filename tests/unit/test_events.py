@@ -238,10 +238,11 @@ def test_an_unknown_action_is_refused_not_skipped() -> None:
     with pytest.raises(ev.UnknownAction):
         ev.decode({"action": "task.teleport", "actor": "x"}, {})
     entries = [
-        {"seq": 1, "action": "task.create", "actor": "op", "task_id": 1, "to_state": "assigned",
-         "data": canonical_json({"lead_unit": "QLDT"})},
-        {"seq": 2, "action": "task.teleport", "actor": "op", "task_id": 1, "data": "{}"},
-        {"seq": 3, "action": "report.shred", "actor": "op", "task_id": None, "data": "{}"},
+        {"seq": 1, "action": "task.create", "actor": "operator:op", "task_id": 1,
+         "to_state": "assigned", "data": canonical_json({"lead_unit": "QLDT"})},
+        {"seq": 2, "action": "task.teleport", "actor": "operator:op", "task_id": 1, "data": "{}"},
+        {"seq": 3, "action": "report.shred", "actor": "operator:op", "task_id": None,
+         "data": "{}"},
     ]  # fmt: skip
     report = replay.check(entries, [{"id": 1, "state": "assigned", "version": 1,
                                      "lead_unit": "QLDT", "submitted_by": None,

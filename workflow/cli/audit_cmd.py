@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 
-from workflow.cli.options import FormatOpt, parse_format, parse_instant
+from workflow.cli.options import MAX_ID, FormatOpt, parse_format, parse_instant
 from workflow.cli.output import AlreadyReported, Format, render_object, render_rows, to_json
 from workflow.cli.runtime import context
+from workflow.cli.terminal import visible
 from workflow.clock import LOCAL_TZ
 from workflow.domain.access import Permission
+from workflow.domain.audit_chain import SafeguardProblem, Verification
 from workflow.domain.filters import AuditFilter
 from workflow.errors import AuditVerificationFailed, InvalidInput
+from workflow.private_files import open_private
 from workflow.services import audit_log
 
 app = typer.Typer(help="Query, verify and export the audit log.", no_args_is_help=True)
@@ -50,7 +55,9 @@ def _bound(raw: str | None, what: str, *, end: bool) -> dt.datetime | None:
 
 @app.command("query")
 def query(
-    task: Annotated[int | None, typer.Option(help="Entries about this task id.")] = None,
+    task: Annotated[
+        int | None, typer.Option(help="Entries about this task id.", min=1, max=MAX_ID)
+    ] = None,
     plan: Annotated[str | None, typer.Option(help="Entries about this plan id.")] = None,
     unit: Annotated[str | None, typer.Option(help="Entries by people of this unit.")] = None,
     actor: Annotated[str | None, typer.Option(help="Entries by this person.")] = None,
@@ -110,7 +117,8 @@ def verify(
         ),
     ] = None,
 ) -> None:
-    """Recompute the hash chain. Exit 0 if intact, 6 naming the first entry that is not."""
+    """Recompute the hash chain and check the append-only safeguards (triggers, functions).
+    Exit 0 if intact, 6 naming the first entry that is not, or each safeguard that is not."""
     out = parse_format(fmt, (Format.TABLE, Format.JSON))
     result = audit_log.verify(
         context(Permission.AUDIT_READ),
@@ -124,18 +132,37 @@ def verify(
         typer.echo(
             f"audit log intact: {result.checked} entries checked"
             + (f", head {result.head_seq}:{result.head_hash}" if result.head_seq else "")
+            + ", its safeguards in place"
         )
     else:
-        typer.echo(
-            f"audit log BROKEN at entry {result.first_bad_seq}: {result.problem} "
-            f"({result.checked} entries checked before it)"
-        )
-    if not result.ok:
-        raise AlreadyReported(
-            AuditVerificationFailed(
-                f"the audit log is broken at entry {result.first_bad_seq}: {result.problem}"
+        for problem in result.safeguards:
+            typer.echo(visible(f"safeguard {problem.problem}: {problem.message}"))
+        if result.first_bad_seq is not None:
+            typer.echo(
+                visible(
+                    f"audit log BROKEN at entry {result.first_bad_seq}: {result.problem} "
+                    f"({result.checked} entries checked before it)"
+                )
             )
-        )
+        else:  # every entry hashes and links: what failed is what keeps it so
+            typer.echo(
+                f"audit log NOT PROTECTED: {_safeguards_failed(result.safeguards)}; its "
+                f"{result.checked} entries are intact, but nothing in the database stops "
+                "them being rewritten"
+            )
+    if not result.ok:
+        raise AlreadyReported(AuditVerificationFailed(_failure(result)))
+
+
+def _safeguards_failed(found: Sequence[SafeguardProblem]) -> str:
+    count = len(found)
+    return f"{count} append-only safeguard{'s' if count != 1 else ''} missing, disabled or changed"
+
+
+def _failure(result: Verification) -> str:
+    if result.first_bad_seq is None:
+        return f"the audit log is not protected: {_safeguards_failed(result.safeguards)}"
+    return f"the audit log is broken at entry {result.first_bad_seq}: {result.problem}"
 
 
 @app.command("anchor")
@@ -151,7 +178,8 @@ def anchor(fmt: FormatOpt = "table") -> None:
         raise InvalidInput("the audit log is empty: there is nothing to anchor yet")
     if not head["ok"]:
         if out is not Format.JSON:
-            typer.echo(f"audit log BROKEN: {head['problem']}; no anchor printed")
+            # A broken chain, or safeguards not intact (then `problem` names them).
+            typer.echo(visible(f"audit log BROKEN: {head['problem']}; no anchor printed"))
         raise AlreadyReported(
             AuditVerificationFailed(f"the audit log is broken: {head['problem']}; no anchor")
         )
@@ -159,31 +187,38 @@ def anchor(fmt: FormatOpt = "table") -> None:
 
 @app.command("replay")
 def replay(fmt: FormatOpt = "table") -> None:
-    """Recompute every task from the log. Exit 0 if the tasks match, 6 naming each that does not."""
+    """Rebuild tasks, dossiers and role grants from the log, and who could act when. Exit 0
+    if every row matches, 6 naming each row, column and entry that does not."""
     out = parse_format(fmt, (Format.TABLE, Format.JSON))
     report = audit_log.replay(context(Permission.AUDIT_READ))
+    checked = ", ".join(  # the tables that have rows (the tasks always)
+        f"{n} {table}" for table, n in report.checked.items() if n or table == "tasks"
+    )
     if out is Format.JSON:
         sys.stdout.write(to_json(report.as_json()) + "\n")
     elif report.ok:
+        uncovered = len(report.not_covered)
         typer.echo(
-            f"tasks match the audit log: {report.tasks_checked} tasks checked, "
+            f"the audit log replays to the stored rows: {checked} checked, "
             f"{report.entries_replayed} entries replayed"
+            + (f"; {uncovered} column(s) not covered (see --format json)" if uncovered else "")
         )
     else:
+        # Stored values are quoted: a row edited behind the log may hold what a terminal obeys.
         for problem in report.log_problems:
-            typer.echo(str(problem))
+            typer.echo(visible(str(problem)))
         for mismatch in report.mismatches:
-            typer.echo(str(mismatch))
+            typer.echo(visible(str(mismatch)))
         bad = len(report.log_problems)
         typer.echo(
-            f"replay MISMATCH: {len(report.mismatches)} task(s) differ from the audit log, "
+            f"replay MISMATCH: {len(report.mismatches)} row(s) differ from the audit log, "
             f"{bad} entr{'y does' if bad == 1 else 'ies do'} not follow from the ones before "
-            f"({report.tasks_checked} tasks checked)"
+            f"({checked} checked)"
         )
     if not report.ok:
         raise AlreadyReported(
             AuditVerificationFailed(
-                f"{len(report.mismatches)} task(s) differ from the audit log, "
+                f"{len(report.mismatches)} row(s) differ from the audit log, "
                 f"{len(report.log_problems)} entries do not follow from the ones before"
             )
         )
@@ -196,7 +231,7 @@ def export(
         str | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
     ] = None,
 ) -> None:
-    """Export every entry, oldest first, exactly as hashed."""
+    """Export every entry, oldest first: JSON lines exactly as hashed, or CSV to read."""
     if fmt not in ("jsonl", "csv"):
         raise InvalidInput(f"--format {fmt!r} is not known; use jsonl or csv")
     kind: Literal["jsonl", "csv"] = "csv" if fmt == "csv" else "jsonl"
@@ -204,10 +239,9 @@ def export(
     if output is None:
         audit_log.export(ctx, kind, sys.stdout)
         return
-    try:
-        handle = open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115
+    try:  # 0600: the log names people; a full disk is said as plainly as a bad path
+        with open_private(Path(output)) as handle:
+            count = audit_log.export(ctx, kind, handle)
     except OSError as exc:
         raise InvalidInput(f"--output {output!r}: cannot write there: {exc.strerror}") from None
-    with handle:
-        count = audit_log.export(ctx, kind, handle)
     typer.echo(f"exported {count} entries to {output}", err=True)

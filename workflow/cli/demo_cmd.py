@@ -7,13 +7,15 @@ from typing import Annotated
 
 import typer
 
+from flows.temporary_server import for_this_run
 from workflow.cli.options import FormatOpt, parse_format, writable_folder
 from workflow.cli.output import Format, render_object
 from workflow.cli.runtime import RUNTIME, os_user
 from workflow.clock import FixedClock
 from workflow.context import Context
 from workflow.demo import QUARTER_START, run_demo
-from workflow.errors import InvalidInput
+from workflow.errors import InvalidInput, StoreUnavailable
+from workflow.services import database as database_service
 from workflow.store.engine import open_engine
 
 DEMO_DB = "planflow-demo.db"
@@ -55,7 +57,11 @@ def demo(
             leftover.unlink(missing_ok=True)  # only the demo's own file: always fresh
         url = f"sqlite:///{database.resolve()}"
     ctx = Context(open_engine(url), clock=FixedClock(QUARTER_START), operator="operator:demo")
-    summary = run_demo(ctx, definitions, out, seed, os_user())
+    if RUNTIME.db is not None and _production(ctx):
+        # Refused (exit 2, in the service's words) before a Prefect server is started for it.
+        database_service.initialise(ctx, simulation=True, os_user=os_user())
+    with for_this_run():  # a temporary Prefect server that dies with this command
+        summary = run_demo(ctx, definitions, out, seed, os_user())
     if render is Format.JSON:
         render_object(summary.as_json(), render)
         return
@@ -105,3 +111,12 @@ def demo(
     typer.echo(
         "\nNext: planflow --db " + summary.database + " tasks list --overdue --as-of 2024-06-30"
     )
+
+
+def _production(ctx: Context) -> bool:
+    """Whether a database given with --db is a production one (one without a schema yet is
+    not: the demo creates it)."""
+    try:
+        return database_service.mode(ctx) == "production"
+    except StoreUnavailable:
+        return False

@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 
-from workflow.cli.options import FormatOpt, parse_date, parse_format, parse_instant, parse_state
+from workflow.cli.options import (
+    MAX_ID,
+    FormatOpt,
+    parse_date,
+    parse_format,
+    parse_instant,
+    parse_state,
+)
 from workflow.cli.output import Format, render_object, render_rows
 from workflow.cli.runtime import acting_as, context
 from workflow.clock import today_local
@@ -92,7 +99,7 @@ def import_(
 
 @dossiers_app.command("delay")
 def delay(
-    dossier: Annotated[int, typer.Argument(help="Dossier id")],
+    dossier: Annotated[int, typer.Argument(help="Dossier id", min=1, max=MAX_ID)],
     reason: Annotated[str, typer.Option(help="Why it will be late (printed on the letter).")],
     days: Annotated[int, typer.Option(help="Working days needed beyond the due date.")],
     actor: Annotated[
@@ -131,7 +138,8 @@ def list_(
 
 @dossiers_app.command("show")
 def show(
-    dossier: Annotated[int, typer.Argument(help="Dossier id")], fmt: FormatOpt = "table"
+    dossier: Annotated[int, typer.Argument(help="Dossier id", min=1, max=MAX_ID)],
+    fmt: FormatOpt = "table",
 ) -> None:
     """One dossier with its applicant, due dates and extension."""
     out = parse_format(fmt, (Format.TABLE, Format.JSON))

@@ -20,6 +20,7 @@ from typing import Annotated
 import typer
 
 from flows.runtime import principal_fields
+from flows.temporary_server import for_this_run
 from workflow.cli.options import FormatOpt, parse_date, parse_format, writable_folder
 from workflow.cli.output import Format, report_summary, to_json
 from workflow.cli.runtime import RUNTIME, access_of, acting_as, context, require_writer
@@ -86,15 +87,16 @@ def apology(
     _prefect_ready()
     from flows.apology import apology_flow
 
-    result = apology_flow(
-        resolve_url(RUNTIME.db),
-        day,
-        str(folder),
-        org,
-        batch_size,
-        _pinned(ctx.clock),
-        principal_fields(ctx.principal),
-    )
+    with for_this_run():  # a temporary Prefect server that dies with this command
+        result = apology_flow(
+            resolve_url(RUNTIME.db),
+            day,
+            str(folder),
+            org,
+            batch_size,
+            _pinned(ctx.clock),
+            principal_fields(ctx.principal),
+        )
     if render is Format.JSON:
         sys.stdout.write(to_json(result) + "\n")
         return
@@ -129,7 +131,11 @@ def inspect(
         typer.Option(help="Share of units to inspect, at least 0.3; default: the file's."),
     ] = None,
     seed: Annotated[
-        int | None, typer.Option(help="Seed of the tie-breaking draw; default: a random one.")
+        int | None,
+        typer.Option(
+            help="Seed of the tie-breaking draw, in a simulation database only; default: "
+            "derived from the organisation, the period and the audit log's head."
+        ),
     ] = None,
     redraw: Annotated[
         bool, typer.Option("--redraw", help="Draw again, keeping the old draw (office).")
@@ -150,24 +156,25 @@ def inspect(
     ctx = context(Permission.INSPECTIONS_WRITE, organisation=org)
     person = acting_as(ctx, actor, "flows inspect")
     inspection_service.preflight(
-        ctx, org, period, person, ratio=ratio, redraw_reason=reason if redraw else None
+        ctx, org, period, person, ratio=ratio, seed=seed, redraw_reason=reason if redraw else None
     )
     folder = writable_folder(out)
     _prefect_ready()
     from flows.inspection import inspection_flow
 
-    result = inspection_flow(
-        resolve_url(RUNTIME.db),
-        org,
-        period,
-        person,
-        ratio,
-        seed,
-        reason if redraw else None,
-        str(folder),
-        _pinned(ctx.clock),
-        principal_fields(ctx.principal),
-    )
+    with for_this_run():  # a temporary Prefect server that dies with this command
+        result = inspection_flow(
+            resolve_url(RUNTIME.db),
+            org,
+            period,
+            person,
+            ratio,
+            seed,
+            reason if redraw else None,
+            str(folder),
+            _pinned(ctx.clock),
+            principal_fields(ctx.principal),
+        )
     if render is Format.JSON:
         sys.stdout.write(to_json(result) + "\n")
         return
@@ -222,18 +229,19 @@ def aggregate(
     _prefect_ready()
     from flows.aggregate import aggregate_flow
 
-    result = aggregate_flow(
-        resolve_url(RUNTIME.db),
-        org,
-        period,
-        window,
-        str(folder),
-        revise,
-        reason,
-        request.requested_by,
-        _pinned(ctx.clock),
-        principal_fields(ctx.principal),
-    )
+    with for_this_run():  # a temporary Prefect server that dies with this command
+        result = aggregate_flow(
+            resolve_url(RUNTIME.db),
+            org,
+            period,
+            window,
+            str(folder),
+            revise,
+            reason,
+            request.requested_by,
+            _pinned(ctx.clock),
+            principal_fields(ctx.principal),
+        )
     if render is Format.JSON:
         sys.stdout.write(to_json(result) + "\n")
         return

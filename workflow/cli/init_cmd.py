@@ -15,7 +15,7 @@ from workflow.context import Context
 from workflow.errors import PermissionDenied
 from workflow.services import database
 from workflow.store import schema
-from workflow.store.engine import open_engine, resolve_url
+from workflow.store.engine import open_engine, resolve_url, translated
 
 
 def register(root: typer.Typer) -> None:
@@ -37,16 +37,18 @@ def init(
     database's mode (production unless --simulation) the first time. Running it again keeps
     the mode; the other one is refused (exit 2)."""
     engine = open_engine(RUNTIME.db)
-    try:
-        if not simulation and os.environ.get(CLOCK_ENV):
-            # A production database's first entry is dated by the system's clock too.
-            raise PermissionDenied(CLOCK_REFUSED)
-        before, after = schema.upgrade(engine)
-        clock = clock_from_env() if simulation else SystemClock()
-        ctx = Context(engine, clock=clock)
-        mode = database.initialise(ctx, simulation=simulation, os_user=os_user())
-    finally:
-        engine.dispose()
+    # translated: a server that does not answer (or a full disk) is exit 7 and one line.
+    with translated():
+        try:
+            if not simulation and os.environ.get(CLOCK_ENV):
+                # A production database's first entry is dated by the system's clock too.
+                raise PermissionDenied(CLOCK_REFUSED)
+            before, after = schema.upgrade(engine)
+            clock = clock_from_env() if simulation else SystemClock()
+            ctx = Context(engine, clock=clock)
+            mode = database.initialise(ctx, simulation=simulation, os_user=os_user())
+        finally:
+            engine.dispose()
     where = _safe(resolve_url(RUNTIME.db))
     if before == after:
         typer.echo(f"schema already at revision {after} in {where}")

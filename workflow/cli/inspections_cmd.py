@@ -9,9 +9,10 @@ from typing import Annotated, Any
 
 import typer
 
-from workflow.cli.options import FormatOpt, parse_format
+from workflow.cli.options import MAX_ID, FormatOpt, parse_format
 from workflow.cli.output import Format, render_rows, to_json
 from workflow.cli.runtime import acting_as, context
+from workflow.cli.terminal import visible
 from workflow.definitions.source import SourceError, read_source
 from workflow.domain.access import Permission
 from workflow.domain.inspection import Loc
@@ -46,7 +47,7 @@ def list_(
 
 @app.command("show")
 def show(
-    inspection: Annotated[int, typer.Argument(help="Inspection id")],
+    inspection: Annotated[int, typer.Argument(help="Inspection id", min=1, max=MAX_ID)],
     fmt: FormatOpt = "table",
 ) -> None:
     """A draw with its units' inspection tasks, checklists, conclusions and fix tasks."""
@@ -71,7 +72,7 @@ def show(
 
 @app.command("explain")
 def explain(
-    inspection: Annotated[int, typer.Argument(help="Inspection id")],
+    inspection: Annotated[int, typer.Argument(help="Inspection id", min=1, max=MAX_ID)],
     fmt: FormatOpt = "table",
 ) -> None:
     """Re-derive the draw from the audit log alone and say why each unit was (not) chosen;
@@ -87,19 +88,27 @@ def explain(
         f"ratio {found['ratio']}, seed {found['seed']}): {found['count']} of "
         f"{len(found['ranking'])} units, the recorded selection follows from its inputs"
     )
+    derived = found["seed_from"]
+    typer.echo(
+        f"  {derived['explanation']}"
+        if derived
+        else f"  seed {found['seed']} was given by whoever drew (a simulation database's --seed)"
+    )
     for r in found["ranking"]:
-        typer.echo(f"  {r['rank']:>3}. {r['unit']:<10} {r['reason']}")
+        typer.echo(visible(f"  {r['rank']:>3}. {r['unit']:<10} {r['reason']}"))
 
 
 @app.command("template")
-def template(inspection_task: Annotated[int, typer.Argument(help="Inspection task id")]) -> None:
+def template(
+    inspection_task: Annotated[int, typer.Argument(help="Inspection task id", min=1, max=MAX_ID)],
+) -> None:
     """Print a record to fill in (YAML) with the unit's checklist."""
     sys.stdout.write(records.template(context(Permission.INSPECTIONS_READ), inspection_task))
 
 
 @app.command("record")
 def record(
-    inspection_task: Annotated[int, typer.Argument(help="Inspection task id")],
+    inspection_task: Annotated[int, typer.Argument(help="Inspection task id", min=1, max=MAX_ID)],
     file: Annotated[Path, typer.Option("--file", help="The record (YAML or JSON).")],
     actor: Annotated[
         str | None,

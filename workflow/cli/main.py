@@ -8,6 +8,7 @@ codes (no command exits by itself).
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import traceback
@@ -22,6 +23,7 @@ from workflow.cli import (
     audit_cmd,
     calendar_cmd,
     demo_cmd,
+    documents_cmd,
     dossiers_cmd,
     flows_cmd,
     init_cmd,
@@ -35,6 +37,7 @@ from workflow.cli import (
 )
 from workflow.cli.output import AlreadyReported
 from workflow.cli.runtime import RUNTIME
+from workflow.cli.terminal import visible
 from workflow.errors import ManyProblems, PlanflowError
 
 
@@ -57,6 +60,7 @@ COMMANDS: tuple[CommandModule, ...] = (
     calendar_cmd,
     inspections_cmd,
     reports_cmd,
+    documents_cmd,
     accounts_cmd,
     tokens_cmd,
     serve_cmd,
@@ -142,12 +146,13 @@ def run(argv: Sequence[str] | None = None) -> int:
     command = typer.main.get_command(app)
     try:
         result = command.main(args=args, prog_name="planflow", standalone_mode=False)
+        sys.stdout.flush()  # a full disk under `> FILE` is told here, not at exit
     except AlreadyReported as done:  # the command's own output said what failed
         return done.error.exit_code
     except PlanflowError as exc:
         if isinstance(exc, ManyProblems):
             for problem in exc.problems:  # each on its line, before the closing one
-                sys.stderr.write(f"{problem}\n")
+                sys.stderr.write(f"{visible(str(problem))}\n")
         _fail(str(exc))
         return exc.exit_code
     except typer.TyperException as exc:  # the command line itself: usage, a bad value
@@ -159,17 +164,47 @@ def run(argv: Sequence[str] | None = None) -> int:
     except typer.Abort:
         _fail("aborted")
         return 130
-    except Exception as exc:  # a bug: say so plainly; the traceback only on request
-        if os.environ.get("PLANFLOW_DEBUG"):
-            traceback.print_exc()
-        _fail(f"internal error (a bug, please report it): {type(exc).__name__}: {exc}")
-        return 1
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            return _bug(exc)
+        # The output (stdout redirected to a file, an --output or --out file) cannot be
+        # written: the user's place to fix, exit 2, naming it when the error does.
+        where = exc.filename or "the output"
+        _fail(f"cannot write {where}: the disk is full ({exc.strerror})")
+        _drop_unwritten_output()
+        return 2
+    except Exception as exc:
+        return _bug(exc)
     return result if isinstance(result, int) else 0
+
+
+def _bug(exc: Exception) -> int:
+    """A bug: said plainly; the traceback only on request."""
+    if os.environ.get("PLANFLOW_DEBUG"):
+        traceback.print_exception(exc)
+    _fail(f"internal error (a bug, please report it): {type(exc).__name__}: {exc}")
+    return 1
+
+
+def _drop_unwritten_output() -> None:
+    """After stdout failed to write, send what is left in its buffer nowhere: otherwise
+    Python flushes it again at exit, fails again, and exits 120 with a message of its own."""
+    try:
+        sys.stdout.flush()
+    except OSError:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+            sys.stdout.flush()
+        except (OSError, ValueError):  # not a file descriptor (captured in tests): nothing
+            pass
 
 
 def _fail(message: str) -> None:
     one_line = " ".join(message.split())  # every error is one line, whatever it quotes
-    sys.stderr.write(f"planflow: error: {one_line}\n")
+    # ... and what it quotes cannot drive the terminal (an escape sequence, U+202E).
+    sys.stderr.write(f"planflow: error: {visible(one_line)}\n")
     sys.stderr.flush()
 
 

@@ -16,6 +16,11 @@ from workflow.clock import LOCAL_TZ
 from workflow.domain.audit_chain import EARLIEST_YEAR, LATEST_YEAR
 from workflow.domain.lifecycle import State
 from workflow.errors import InvalidInput
+from workflow.private_files import private_folder
+
+# Ids are 64-bit in the database: a longer number is a typing mistake, refused by the
+# command line's own check (exit 2, the option and its range named) before any query.
+MAX_ID = 2**63 - 1
 
 FormatOpt = Annotated[
     str, typer.Option("--format", "-f", help="table (people), json or csv (machines)")
@@ -109,7 +114,7 @@ def writable_folder(path: Path, option: str = "--out") -> Path:
     starts, so a folder that cannot be written is one clear line (exit 2), not a failed
     Prefect task with its traceback half way through the work."""
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        private_folder(path)  # a new folder 0700: letters, reports, the demo's database
         with tempfile.TemporaryFile(dir=path):
             pass
     except OSError as exc:

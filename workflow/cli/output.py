@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from collections.abc import Mapping, Sequence
@@ -11,6 +10,8 @@ from typing import Any
 
 import typer
 
+from workflow.cli.terminal import json_visible, visible
+from workflow.documents.spreadsheet import SafeWriter
 from workflow.errors import PlanflowError
 
 
@@ -32,7 +33,8 @@ class AlreadyReported(Exception):
 
 
 def to_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+    # Vietnamese stays readable; the characters a terminal would obey are escaped.
+    return json_visible(json.dumps(value, ensure_ascii=False, indent=2, default=str))
 
 
 def _cell(value: Any) -> str:
@@ -43,6 +45,13 @@ def _cell(value: Any) -> str:
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return str(value)
+
+
+def _csv_cell(value: Any) -> Any:
+    """A number stays a number (the spreadsheet rule leaves it as is); the rest as text."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return _cell(value)
 
 
 def _clip(text: str, width: int) -> str:
@@ -62,13 +71,15 @@ def render_rows(
         out.write(to_json(list(rows)) + "\n")
         return
     if fmt is Format.CSV:
-        writer = csv.writer(out, lineterminator="\n")
+        writer = SafeWriter(out)
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([_cell(row.get(c)) for c in columns])
+            writer.writerow([_csv_cell(row.get(c)) for c in columns])
         return
     widths = widths or {}
-    cells = [[_clip(_cell(row.get(c)), widths.get(c, 40)) for c in columns] for row in rows]
+    cells = [
+        [_clip(visible(_cell(row.get(c))), widths.get(c, 40)) for c in columns] for row in rows
+    ]
     sizes = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     out.write("  ".join(c.upper().ljust(sizes[i]) for i, c in enumerate(columns)).rstrip() + "\n")
     for r in cells:
@@ -86,7 +97,7 @@ def render_object(obj: Mapping[str, Any], fmt: Format) -> None:
     else:
         width = max(len(k) for k in obj) if obj else 0
         for key, value in obj.items():
-            sys.stdout.write(f"{key.ljust(width)}  {_cell(value)}\n")
+            sys.stdout.write(f"{key.ljust(width)}  {visible(_cell(value))}\n")
 
 
 def report_summary(r: Mapping[str, Any]) -> None:
@@ -127,7 +138,7 @@ def report_summary(r: Mapping[str, Any]) -> None:
         ("plans", ", ".join(f"{p['id']} v{p['version']}" for p in r["plans"]) or "none"),
     ]
     for label, text in lines:
-        typer.echo(f"  {label:<13}{text}")
+        typer.echo(f"  {label:<13}{visible(text)}")
 
 
 def _pct(value: float | None) -> str:

@@ -13,6 +13,7 @@ from pydantic import Field, TypeAdapter
 from workflow.cli.options import FormatOpt, parse_format
 from workflow.cli.output import Format, render_object, render_rows, to_json
 from workflow.cli.runtime import access_of, context, host_context, production
+from workflow.cli.terminal import visible
 from workflow.context import Context
 from workflow.definitions.checks import Definitions, validate
 from workflow.definitions.models import OrganisationSpec, PlanSpec
@@ -155,12 +156,12 @@ def show_cmd(
         render_object(plan, out)
         return
     typer.echo(
-        f"{plan['title']}\n{plan['id']} v{plan['version']} · {plan['organisation']} · "
+        f"{visible(plan['title'])}\n{plan['id']} v{plan['version']} · {plan['organisation']} · "
         f"{plan['period']['start']} → {plan['period']['end']} · {plan['task_count']} tasks"
     )
     typer.echo("states: " + ", ".join(f"{k} {v}" for k, v in plan["tasks_by_state"].items()))
     for group in plan["categories"]:
-        typer.echo(f"\n{group['index']} · {group['name']} ({len(group['tasks'])})")
+        typer.echo(f"\n{group['index']} · {visible(group['name'])} ({len(group['tasks'])})")
         render_rows(
             group["tasks"],
             Format.TABLE,

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from workflow.cli.options import FormatOpt, parse_format
+from workflow.cli.options import MAX_ID, FormatOpt, parse_format
 from workflow.cli.output import Format, render_rows, report_summary, to_json
 from workflow.cli.runtime import context
 from workflow.domain.access import Permission
@@ -54,7 +54,9 @@ def list_(
 
 @app.command("show")
 def show(
-    snapshot: Annotated[int, typer.Argument(help="Report id (see `planflow reports list`).")],
+    snapshot: Annotated[
+        int, typer.Argument(help="Report id (see `planflow reports list`).", min=1, max=MAX_ID)
+    ],
     fmt: FormatOpt = "table",
 ) -> None:
     """One stored report, checked against its hash and its audit entry (exit 6 if either

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from workflow.cli.options import FormatOpt, parse_date, parse_format, parse_state
+from workflow.cli.options import MAX_ID, FormatOpt, parse_date, parse_format, parse_state
 from workflow.cli.output import render_object, render_rows
 from workflow.cli.runtime import acting_as, context
 from workflow.clock import today_local
@@ -66,7 +66,10 @@ def list_(
 
 
 @app.command("show")
-def show(task_id: Annotated[int, typer.Argument(help="Task id")], fmt: FormatOpt = "table") -> None:
+def show(
+    task_id: Annotated[int, typer.Argument(help="Task id", min=1, max=MAX_ID)],
+    fmt: FormatOpt = "table",
+) -> None:
     """Show one task with every field."""
     out = parse_format(fmt)
     render_object(task_service.get_task(context(Permission.TASKS_READ), task_id).as_json(), out)
@@ -74,7 +77,8 @@ def show(task_id: Annotated[int, typer.Argument(help="Task id")], fmt: FormatOpt
 
 @app.command("history")
 def history(
-    task_id: Annotated[int, typer.Argument(help="Task id")], fmt: FormatOpt = "table"
+    task_id: Annotated[int, typer.Argument(help="Task id", min=1, max=MAX_ID)],
+    fmt: FormatOpt = "table",
 ) -> None:
     """The task's audit entries, oldest first."""
     out = parse_format(fmt)
@@ -84,7 +88,7 @@ def history(
 
 def _mover(which: Move, doc: str) -> Any:
     def command(
-        task_id: Annotated[int, typer.Argument(help="Task id")],
+        task_id: Annotated[int, typer.Argument(help="Task id", min=1, max=MAX_ID)],
         actor: Annotated[
             str | None,
             typer.Option(

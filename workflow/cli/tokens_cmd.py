@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from workflow.cli.options import FormatOpt, parse_format
+from workflow.cli.options import MAX_ID, FormatOpt, parse_format
 from workflow.cli.output import Format, render_object, render_rows
 from workflow.cli.runtime import context
 from workflow.clock import LOCAL_TZ
@@ -87,7 +87,9 @@ def list_(
 
 
 @app.command("revoke")
-def revoke(token_id: Annotated[int, typer.Argument(help="The token's id.")]) -> None:
+def revoke(
+    token_id: Annotated[int, typer.Argument(help="The token's id.", min=1, max=MAX_ID)],
+) -> None:
     """End a token at once (an administrator of its organisation, or its person)."""
     service.revoke(context(), token_id)
     typer.echo(f"API token {token_id} revoked")

@@ -42,8 +42,10 @@ def discover_organisation(plan_file: Path, code: str, levels: int = 3) -> Path |
             if candidate.suffix not in SUFFIXES:
                 continue
             try:
-                head = candidate.read_text(encoding="utf-8")[:4000]
-            except (OSError, UnicodeDecodeError):
+                # Its head only: a neighbouring file of any size is never read whole.
+                with candidate.open("rb") as handle:
+                    head = handle.read(16_000).decode("utf-8", errors="ignore")[:4000]
+            except OSError:
                 continue
             if "kind: organisation" in head and f"code: {code}" in head:
                 return candidate

@@ -23,6 +23,8 @@ import yaml
 from yaml.composer import ComposerError
 from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode
 
+from workflow.reading import TooLarge, read_at_most
+
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 50
 MAX_ALIAS_VALUES = 10_000  # values that aliases may add, all together, beyond those written
@@ -102,12 +104,13 @@ class SourceError(Exception):
 def read_source(path: Path, display: str | None = None) -> SourceFile:
     """Read and parse one YAML file; raise SourceError with every problem found."""
     name = display or str(path)
+    size = 0
     try:
-        size = path.stat().st_size
-        raw = path.read_bytes() if size <= MAX_FILE_BYTES else b""
+        raw = read_at_most(path, MAX_FILE_BYTES)
+    except TooLarge as big:
+        raw, size = b"", big.size
     except OSError as exc:
         raise SourceError([Problem(name, 1, 1, f"cannot read the file: {exc.strerror}")]) from exc
-    size = max(size, len(raw))
     if size > MAX_FILE_BYTES:
         raise SourceError(
             [

@@ -1,4 +1,4 @@
-"""The audit log exported, every entry exactly as stored and hashed: JSON lines or CSV.
+"""The audit log exported: JSON lines, every entry exactly as stored and hashed, or CSV to read.
 
 A JSON line is the entry's hashed object (`audit_chain.hashed_object`) with its hash, in
 canonical JSON: drop `hash`, canonicalise the rest (RFC 8785), and SHA-256 of its UTF-8 is
@@ -7,10 +7,10 @@ the hash (docs/audit-log-encoding.md). It is what an outside verifier reads
 
 from __future__ import annotations
 
-import csv as csv_module
 from collections.abc import Iterable, Mapping
 from typing import IO, Any
 
+from workflow.documents.spreadsheet import SafeWriter
 from workflow.domain.audit_chain import FIELDS, canonical_json, hashed_object
 
 
@@ -25,12 +25,14 @@ def jsonl(entries: Iterable[Mapping[str, Any]], out: IO[str]) -> int:
 
 
 def csv(entries: Iterable[Mapping[str, Any]], out: IO[str]) -> int:
-    """A header of the entry's fields, then one row per entry; `data` stays the canonical
-    JSON text that was hashed."""
-    writer = csv_module.DictWriter(out, fieldnames=list(FIELDS), lineterminator="\n")
-    writer.writeheader()
+    """A header of the entry's fields, then one row per entry; `data` the canonical JSON
+    text that was hashed. For reading in a spreadsheet (`workflow.documents.spreadsheet`:
+    a byte-order mark, text cells that start like a formula behind a `'`), so not exactly
+    as hashed: verify the JSON lines."""
+    writer = SafeWriter(out)
+    writer.writerow(FIELDS)
     count = 0
     for row in entries:
-        writer.writerow(dict(row))
+        writer.writerow(row.get(field) for field in FIELDS)
         count += 1
     return count

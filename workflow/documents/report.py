@@ -8,7 +8,6 @@ bytes, so a file can be checked against the snapshot whose hash the audit log ho
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -20,6 +19,7 @@ from typing import Any
 from jinja2 import Environment
 
 from workflow.clock import LOCAL_TZ
+from workflow.documents.spreadsheet import SafeWriter
 from workflow.documents.vietnamese import long_date, short_date, time_and_date
 from workflow.domain.periods import parse_period
 
@@ -81,9 +81,10 @@ CSV_COLUMNS = (
 
 def render_csv(report: Mapping[str, Any]) -> str:
     """One row per plan × category × unit (dossiers, letters and inspections on the unit's
-    row with no plan and no category); empty cells for none and for rates of nothing."""
+    row with no plan and no category); empty cells for none and for rates of nothing. Safe
+    to open in a spreadsheet (`workflow.documents.spreadsheet`)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeWriter(out)
     writer.writerow(CSV_COLUMNS)
     head = [
         report["snapshot"],

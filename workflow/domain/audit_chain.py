@@ -12,6 +12,7 @@ verifier written without planflow (tools/verify_audit_export.py is one).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -311,6 +312,31 @@ def _encoded(value: Any) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class SafeguardProblem:
+    """One of the database's own safeguards (`workflow.store.safeguards`: the append-only
+    triggers, PostgreSQL's trigger functions and `planflow_append`) missing, disabled or
+    changed: the chain may still verify, but nothing in the database keeps it so."""
+
+    kind: str  # trigger, function
+    name: str
+    table: str | None
+    problem: str  # missing, disabled, changed
+    message: str  # one line, for people
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "table": self.table,
+            "problem": self.problem,
+            "message": self.message,
+        }
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True, slots=True)
 class Verification:
     ok: bool
     checked: int
@@ -318,6 +344,22 @@ class Verification:
     problem: str | None = None
     head_seq: int | None = None
     head_hash: str | None = None
+    # The safeguards found missing, disabled or changed (`audit verify` checks them beside
+    # the chain; the span checks leave this empty). Any makes `ok` false.
+    safeguards: tuple[SafeguardProblem, ...] = ()
+
+    def with_safeguards(self, found: Sequence[SafeguardProblem]) -> Verification:
+        """This chain's verification with the safeguards' problems: not ok if any; `problem`
+        says so when the chain itself is intact (first_bad_seq stays None then)."""
+        if not found:
+            return self
+        problem = self.problem
+        if problem is None:
+            problem = (
+                f"the database's append-only safeguards are not intact: "
+                f"{'; '.join(p.message for p in found)}"
+            )
+        return dataclasses.replace(self, ok=False, problem=problem, safeguards=tuple(found))
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -327,6 +369,7 @@ class Verification:
             "problem": self.problem,
             "head_seq": self.head_seq,
             "head_hash": self.head_hash,
+            "safeguards": [p.as_json() for p in self.safeguards],
         }
 
 

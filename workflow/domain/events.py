@@ -84,13 +84,21 @@ class Event:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TaskCreated(Event):
     ACTION: ClassVar[str] = "task.create"
-    OMIT_NONE: ClassVar[frozenset[str]] = frozenset({"parent_task"})
+    OMIT_NONE: ClassVar[frozenset[str]] = frozenset(
+        {"parent_task", "cooperating_units", "kind", "title", "category"}
+    )
     code: str
     period: str
     lead_unit: str
     due_date: str | None  # ISO date
     reason: str
     parent_task: int | None = None
+    # Since issue 15, so that replay rebuilds the columns reports read; absent from older
+    # entries (a category may be None: then it is absent too, and replays as None).
+    cooperating_units: list[str] | None = None
+    kind: str | None = None
+    title: str | None = None
+    category: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,7 +106,7 @@ class TaskMoved(Event):
     """A move of the lifecycle; its action is the move's name (start, submit, ...)."""
 
     OMIT_NONE: ClassVar[frozenset[str]] = frozenset(
-        {"note", "from_unit", "to_unit", "record", "record_hash", "record_revision"}
+        {"note", "from_unit", "to_unit", "record", "record_hash", "record_revision", "completed_at"}
     )
     move: Move
     version: int  # the task's version after the move
@@ -108,6 +116,9 @@ class TaskMoved(Event):
     record: Any = None  # an inspection record submitted with the move, its hash, its revision
     record_hash: str | None = None
     record_revision: int | None = None
+    # verify: the instant stored as the task's completed_at (UTC, ISO 8601), which reports
+    # read; the entry's own time is read later, under the chain's lock. Since issue 15.
+    completed_at: str | None = None
 
     @property
     def action(self) -> str:
@@ -124,6 +135,8 @@ class TaskMoved(Event):
             out["record"] = self.record
             out["record_hash"] = self.record_hash
             out["record_revision"] = self.record_revision
+        if self.completed_at is not None:
+            out["completed_at"] = self.completed_at
         return out
 
 
@@ -219,9 +232,13 @@ class OrganisationLoaded(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProceduresLoaded(Event):
     ACTION: ClassVar[str] = "procedures.load"
+    OMIT_NONE: ClassVar[frozenset[str]] = frozenset({"procedures"})
     file_sha256: str
     source: str
     changed: list[str]
+    # What due dates are computed from, of each procedure added or changed: code ->
+    # {name, working_days, unit, cutoff_hour}. Since issue 15; absent from older entries.
+    procedures: dict[str, dict[str, Any]] | None = None
 
     @property
     def subject(self) -> str:
@@ -269,6 +286,7 @@ class InspectionDrawn(Event):
     """A draw's full record (population, signals, seed, algorithm, result)."""
 
     ACTION: ClassVar[str] = "inspection.draw"
+    OMIT_NONE: ClassVar[frozenset[str]] = frozenset({"seed_from"})
     inspection: int  # the draw's id: the subject, not part of data
     record: dict[str, Any]
     record_hash: str
@@ -277,6 +295,9 @@ class InspectionDrawn(Event):
     reason: str | None
     tasks: dict[str, int]
     withdrawn: list[int]
+    # How the seed was derived (`sampling.SeedDerivation.as_record`); absent when a
+    # simulation's drawer gave it (--seed), and from draws made before issue 15.
+    seed_from: dict[str, Any] | None = None
 
     @property
     def subject(self) -> str:

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from workflow.domain.audit_chain import entry_hash
 from workflow.domain.periods import Period, parse_period
-from workflow.errors import InvalidInput, RecordInvalid
+from workflow.errors import AuditVerificationFailed, InvalidInput, RecordInvalid
 
 Loc = tuple[str | int, ...]
 
@@ -315,3 +317,48 @@ def record_template(checklist: Sequence[tuple[int, str, str]], today: dt.date) -
         ]
     lines += ["strengths: []", "shortcomings: []", "fixes: []", ""]
     return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- verified
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedRecord:
+    """The record the office verified, as the audit log holds it: the revision and hash
+    carried by the submit entry its verify entry approved."""
+
+    revision: int
+    record_hash: str
+    submit_seq: int
+    verify_seq: int
+
+
+def verified_record(task_id: int, entries: Sequence[Mapping[str, Any]]) -> VerifiedRecord:
+    """From an inspection task's audit entries (oldest first, as stored: `data` the hashed
+    text), the record its last verify approved: the one the last submit before it carried.
+    Both entries must still hash to their recorded hashes. What is concluded is then held
+    against it; AuditVerificationFailed when it cannot be found."""
+    verify = next((e for e in reversed(entries) if e["action"] == "verify"), None)
+    if verify is None:
+        raise AuditVerificationFailed(
+            f"inspection task {task_id} has no verify entry in the audit log: its record "
+            "cannot be shown to be the one the office verified; no conclusion is issued"
+        )
+    submit = next(
+        (e for e in reversed(entries) if e["action"] == "submit" and e["seq"] < verify["seq"]),
+        None,
+    )
+    for entry in (verify, submit):
+        if entry is not None and entry_hash(entry) != entry["hash"]:
+            raise AuditVerificationFailed(
+                f"audit entry {entry['seq']} ({entry['action']} of inspection task {task_id}) "
+                "does not match its hash; no conclusion is issued (run `planflow audit verify`)"
+            )
+    data = json.loads(submit["data"]) if submit is not None else {}
+    revision, digest = data.get("record_revision"), data.get("record_hash")
+    if submit is None or not isinstance(revision, int) or not isinstance(digest, str):
+        raise AuditVerificationFailed(
+            f"inspection task {task_id}: the submission its verify entry {verify['seq']} "
+            "approved carries no inspection record; no conclusion is issued"
+        )
+    return VerifiedRecord(revision, digest, int(submit["seq"]), int(verify["seq"]))

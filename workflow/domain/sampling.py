@@ -154,6 +154,71 @@ def tie_key(seed: int, period: str, unit: str) -> str:
     return hashlib.sha256(f"{seed}:{period}:{unit}".encode()).hexdigest()
 
 
+# ---------------------------------------------------------------------------- the seed
+
+SEED_RULE = "sha256-org-period-head/1"
+SEED_DIGITS = 15  # hex digits: 60 bits, within the signed 64-bit column that stores seeds
+
+
+@dataclass(frozen=True, slots=True)
+class SeedDerivation:
+    """Where a draw's seed comes from when nobody chooses it (a production database's
+    draws; a simulation's without --seed): the organisation, the period, and the audit
+    log's head (seq and hash) read in the draw's transaction. The head hashes every entry
+    before it, so nobody can aim it at a seed without writing entries anyone can see.
+
+    seed = the first SEED_DIGITS hex digits of SHA-256("ORG|PERIOD|HEAD_SEQ|HEAD_HASH")."""
+
+    organisation: str
+    period: str
+    head_seq: int
+    head_hash: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.organisation}|{self.period}|{self.head_seq}|{self.head_hash}"
+
+    @property
+    def seed(self) -> int:
+        return int(hashlib.sha256(self.text.encode()).hexdigest()[:SEED_DIGITS], 16)
+
+    def explanation(self) -> str:
+        return (
+            f'seed = the first {SEED_DIGITS} hex digits of SHA-256("{self.text}") = {self.seed} '
+            f"(organisation, period, and the audit log's head, entry {self.head_seq}, when "
+            "the draw was made)"
+        )
+
+    def as_record(self) -> dict[str, Any]:
+        """What the draw's audit entry records (`seed_from`): the inputs and the rule."""
+        return {
+            "rule": SEED_RULE,
+            "organisation": self.organisation,
+            "period": self.period,
+            "head_seq": self.head_seq,
+            "head_hash": self.head_hash,
+        }
+
+    @classmethod
+    def from_record(cls, raw: object) -> SeedDerivation:
+        """A recorded derivation, read back; AuditVerificationFailed if it is not one."""
+        if not isinstance(raw, Mapping) or raw.get("rule") != SEED_RULE:
+            raise AuditVerificationFailed(
+                f"the draw's seed derivation cannot be read: expected rule {SEED_RULE}"
+            )
+        inputs = ("organisation", "period", "head_seq", "head_hash")
+        org, period, seq, head = (raw.get(k) for k in inputs)
+        if not (
+            isinstance(org, str)
+            and isinstance(period, str)
+            and isinstance(seq, int)
+            and not isinstance(seq, bool)
+            and isinstance(head, str)
+        ):
+            raise AuditVerificationFailed("the draw's seed derivation lacks one of its inputs")
+        return cls(org, period, seq, head)
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 

@@ -25,8 +25,10 @@ from workflow.services.apology_letters import ACTOR as ACTOR
 from workflow.services.apology_letters import DEFAULT_REASON as DEFAULT_REASON
 from workflow.services.apology_letters import issue_letter
 from workflow.services.calendar import calendar_of
+from workflow.services.document_files import write_recorded
 from workflow.store.queries.dossiers import Dossier
 from workflow.store.queries.rules import RuleQueries
+from workflow.store.repositories.documents import NewDocument
 from workflow.store.repositories.dossiers import Extension
 from workflow.store.repositories.notices import NewNotice
 from workflow.store.repositories.tasks import DueDateChange
@@ -155,6 +157,7 @@ def process_dossiers(
                 writes.moved.append(letter.moved)
                 writes.extended.append(letter.extension)
                 writes.notices.append(letter.notice)
+                writes.documents.extend(letter.files)
                 result.letters.append(letter.report)
             else:
                 escalation = _escalate(
@@ -174,6 +177,8 @@ def process_dossiers(
                 )
                 result.escalations.append(escalation)
         writes.write(tx)
+    # Committed: only now do the letters reach the disk (a conflict above wrote nothing).
+    write_recorded(writes.documents, out_dir)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -186,6 +191,7 @@ class _Writes:
     extended: list[Extension] = field(default_factory=list)
     escalated: list[int] = field(default_factory=list)
     notices: list[NewNotice] = field(default_factory=list)
+    documents: list[NewDocument] = field(default_factory=list)  # the letters' files
 
     def write(self, tx: Tx) -> None:
         if not tx.tasks.move_due_dates(self.moved, tx.now):
@@ -193,6 +199,7 @@ class _Writes:
         tx.dossiers.extend(self.extended)
         tx.dossiers.escalate(self.escalated)
         tx.notices.add(self.notices)
+        tx.documents.add(self.documents, tx.now)
 
 
 def _escalate(

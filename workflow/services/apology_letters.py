@@ -17,6 +17,7 @@ from workflow.domain.audit_chain import content_hash
 from workflow.domain.events import ApologyIssued
 from workflow.domain.roles import Role
 from workflow.store.queries.dossiers import Dossier
+from workflow.store.repositories.documents import NewDocument
 from workflow.store.repositories.dossiers import Extension
 from workflow.store.repositories.notices import NewNotice
 from workflow.store.repositories.tasks import DueDateChange
@@ -27,13 +28,15 @@ DEFAULT_REASON = "Hồ sơ chưa được giải quyết xong trong thời hạn
 
 @dataclass(frozen=True, slots=True)
 class IssuedLetter:
-    """A letter written to its files, and what its batch writes for it."""
+    """A letter rendered, and what its batch records for it (its files are written once
+    the batch has committed)."""
 
     report: dict[str, Any]  # what the flow reports of it
     event: ApologyIssued
     moved: DueDateChange  # the task's due date, by compare-and-set on its version
     extension: Extension
     notice: NewNotice
+    files: tuple[NewDocument, NewDocument]  # HTML and DOCX
 
 
 def letter_number(number: int, organisation: str) -> str:
@@ -55,7 +58,7 @@ def issue_letter(
     now: dt.datetime,
     actor: str = ACTOR,
 ) -> IssuedLetter:
-    """Render the letter and write its files; nothing is stored in the database here.
+    """Render the letter (HTML and DOCX); nothing is stored nor written here.
     `actor`: who the letter's entry records as issuing it (the person who started the run,
     its schedule, or `flow:apology`)."""
     contact = " / ".join(x for x in (dossier.applicant_phone, dossier.applicant_email) if x)
@@ -84,15 +87,23 @@ def issue_letter(
     )
     html = render_html(fields).encode("utf-8")
     docx = render_docx(fields)
-    folder = out_dir / "letters" / org.code
-    folder.mkdir(parents=True, exist_ok=True)
+    # Rendered here, written only after the batch's transaction commits (`files`): a batch
+    # that loses a conflict leaves no file behind that disagrees with the letter recorded.
     stem = f"{dossier.code}-{action.missed_due.isoformat()}"
-    html_path, docx_path = folder / f"{stem}.html", folder / f"{stem}.docx"
-    # Written before the commit, under a name fixed by the notice key: a run that dies after
-    # writing rewrites the same bytes next time; nothing points at the file until it commits.
-    html_path.write_bytes(html)
-    docx_path.write_bytes(docx)
-    letter_hash = content_hash(html)
+    html_doc, docx_doc = (
+        NewDocument(
+            path=f"letters/{org.code}/{stem}.{ext}",
+            kind="letter",
+            source=key,
+            organisation=org.code,
+            target=out_dir / "letters" / org.code / f"{stem}.{ext}",
+            sha256=content_hash(data),
+            content=data,
+        )
+        for ext, data in (("html", html), ("docx", docx))
+    )
+    html_path, docx_path = html_doc.target, docx_doc.target
+    letter_hash = html_doc.sha256
     task_id, extension, state = dossier.task_id, dossier.extension_count + 1, dossier.state.value
     report = {
         "dossier": task_id,
@@ -115,7 +126,7 @@ def issue_letter(
         to_state=state,
         code=dossier.code,
         letter_sha256=letter_hash,
-        docx_sha256=content_hash(docx),
+        docx_sha256=docx_doc.sha256,
         number=fields.number,
         missed_due=action.missed_due.isoformat(),
         new_due=action.new_due.isoformat(),
@@ -143,6 +154,7 @@ def issue_letter(
         DueDateChange(task_id, dossier.version, action.new_due),
         Extension(task_id, action.new_due, extension),
         notice,
+        (html_doc, docx_doc),
     )
 
 

@@ -51,14 +51,19 @@ def verify(
     so consecutive spans check independently, each from where the stored log stands before
     it, and the first problem of the first span that has one is the first problem of the
     log: the same answer as one pass, found by every core at once.
+
+    Beside the chain, the database's append-only safeguards (triggers, and PostgreSQL's
+    functions) are checked against the migrations that created them: one missing, disabled
+    or changed makes the verification fail, even with every entry intact.
     """
     uow = ctx.uow
     with uow.reading() as r:
+        safeguards = r.audit.safeguards()
         head = r.audit.last_seq()
         if workers is None:
             workers = _default_workers(uow, head)
         if workers <= 1 or head < 2:
-            return verify_rows(r.audit.rows(), anchor)
+            return verify_rows(r.audit.rows(), anchor).with_safeguards(safeguards)
     workers = min(workers, head)
     bounds = [1 + head * i // workers for i in range(workers)]
     his: list[int | None] = [*bounds[1:], None]  # the last span runs to the end
@@ -68,7 +73,7 @@ def verify(
     start = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     with ProcessPoolExecutor(workers, mp_context=start) as pool:
         spans = list(pool.map(_verify_part, [uow.url] * workers, bounds, his, [anchor] * workers))
-    return finish(spans, anchor)
+    return finish(spans, anchor).with_safeguards(safeguards)
 
 
 def _default_workers(uow: UnitOfWork, head: int) -> int:
@@ -87,7 +92,9 @@ def _verify_part(url: str, lo: int, hi: int | None, anchor: tuple[int, str] | No
 
 
 def anchor(ctx: Context) -> dict[str, Any]:
-    """The chain's head, to publish or sign outside the database; verified first."""
+    """The chain's head, to publish or sign outside the database; verified first. None when
+    the chain is broken or its safeguards are not intact: a head read while nothing stops
+    the log being rewritten is no head to publish."""
     result = verify(ctx)
     return {
         "ok": result.ok,
@@ -101,10 +108,17 @@ def anchor(ctx: Context) -> dict[str, Any]:
 
 
 def replay(ctx: Context) -> replay_log.ReplayReport:
-    """Recompute every task from the audit log and hold the tasks table against it, both
-    read in one snapshot, so moves committed meanwhile never show as mismatches."""
+    """Recompute every task, dossier, role grant, notice, inspection record, draw and report
+    snapshot from the audit log, and who could act when, and hold the stored rows against
+    it, all read in one snapshot, so changes committed meanwhile never show as mismatches."""
     with ctx.uow.reading(consistent=True) as r:
-        return replay_log.check(r.audit.entries(), r.tasks.as_replay_compares())
+        stored = replay_log.Stored(
+            tasks=r.tasks.as_replay_compares(),
+            dossiers=r.dossiers.as_replay_compares(),
+            roles=r.organisations.all_roles(),
+            documents=r.replay_rows.documents(),
+        )
+        return replay_log.check(r.audit.entries(), stored)
 
 
 def export(ctx: Context, fmt: Literal["jsonl", "csv"], out: IO[str]) -> int:

@@ -77,6 +77,15 @@ def load_procedures(tx: Tx, actor: str, spec: ProceduresSpec, src: SourceFile) -
             file_sha256=src.sha256,
             source=src.path,
             changed=changed,
+            procedures={
+                p.code: {
+                    "name": p.name,
+                    "working_days": p.working_days,
+                    "unit": p.unit,
+                    "cutoff_hour": p.cutoff_hour,
+                }
+                for p in (*added, *updated)
+            },
         )
     )
     return outcome

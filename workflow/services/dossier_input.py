@@ -12,10 +12,13 @@ from pathlib import Path
 from workflow.clock import LOCAL_TZ
 from workflow.domain.audit_chain import EARLIEST_YEAR, LATEST_YEAR
 from workflow.errors import InvalidInput
+from workflow.reading import MB, TooLarge, read_at_most
 
 CSV_COLUMNS = ("procedure", "applicant", "received_at")
 CSV_OPTIONAL = ("address", "phone", "email")
 _PHONE = re.compile(r"^\+?[0-9 .()-]{6,20}$")
+# About 300,000 rows; an import is one transaction, held in memory while it is checked.
+MAX_IMPORT_BYTES = 50 * MB
 MAX_EMAIL = 200  # the column's width
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -49,10 +52,16 @@ Rows = tuple[list[tuple[int, NewDossier]], list[tuple[int, str]]]
 
 
 def read_csv(path: Path) -> Rows:
-    """Rows with their line numbers, and every problem with its line number."""
+    """Rows with their line numbers, and every problem with its line number. A file over
+    MAX_IMPORT_BYTES is refused before it is read (one transaction takes every row)."""
     name = str(path)
     try:
-        data = path.read_bytes()
+        data = read_at_most(path, MAX_IMPORT_BYTES)
+    except TooLarge:
+        raise InvalidInput(
+            f"{name}: the file is larger than an import may be ({MAX_IMPORT_BYTES:,} bytes, "
+            f"{MAX_IMPORT_BYTES // MB} MB); split it into several files"
+        ) from None
     except OSError as exc:
         raise InvalidInput(f"{name}: cannot read the file: {exc.strerror}") from None
     return parse_csv(decode_csv(data, name), name)

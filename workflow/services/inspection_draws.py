@@ -59,6 +59,7 @@ class Draw:
     superseded_by: int | None = None
     tasks: dict[str, int] = field(default_factory=dict)
     withdrawn: list[int] = field(default_factory=list)
+    seed_from: dict[str, Any] | None = None  # how the seed was derived (None: given)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -68,6 +69,7 @@ class Draw:
             "revision": self.revision,
             "ratio": self.ratio,
             "seed": self.seed,
+            "seed_from": self.seed_from,
             "algorithm": self.algorithm,
             "count": len(self.selected),
             "population": self.population,
@@ -229,10 +231,12 @@ def store_draw(
     selection: sampling.Selection,
     reason: str | None,
     system: str = ACTOR,
+    seed_from: sampling.SeedDerivation | None = None,
 ) -> Draw:
     """The draw, the one it supersedes (its dropped units' tasks withdrawn), one task per
     selected unit, and the draw's audit entry with its full record. `system`: who draws
-    when no person does (the schedule that started the run, or `flow:inspection`)."""
+    when no person does (the schedule that started the run, or `flow:inspection`);
+    `seed_from`: how the seed was derived, when nobody chose it."""
     record = selection.as_record()
     record_hash = content_hash(canonical_json(record))
     previous = req.existing
@@ -283,6 +287,7 @@ def store_draw(
             reason=reason,
             tasks=task_ids,
             withdrawn=withdrawn,
+            seed_from=seed_from.as_record() if seed_from is not None else None,
         )
     )
     return Draw(
@@ -302,6 +307,7 @@ def store_draw(
         supersedes=supersedes,
         tasks=task_ids,
         withdrawn=withdrawn,
+        seed_from=seed_from.as_record() if seed_from is not None else None,
     )
 
 

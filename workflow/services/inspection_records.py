@@ -24,15 +24,24 @@ from workflow.domain.inspection import (
     Loc,
     read_record,
     record_template,
+    verified_record,
 )
 from workflow.domain.lifecycle import Move
 from workflow.domain.roles import Role
 from workflow.domain.tasks import TaskView
-from workflow.errors import InvalidInput, NotFound, PermissionDenied, RecordInvalid
+from workflow.errors import (
+    AuditVerificationFailed,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RecordInvalid,
+)
 from workflow.services import tasks as task_service
+from workflow.services.document_files import write_recorded
 from workflow.services.inspection_draws import INSPECTION_CATEGORY, inspection_of
 from workflow.services.tasks import AttachedRecord
-from workflow.store.queries.inspections import Target
+from workflow.store.queries.inspections import StoredRecord, Target
+from workflow.store.repositories.documents import NewDocument
 from workflow.store.repositories.notices import NewNotice
 from workflow.store.uow import Reader, Tx
 
@@ -162,12 +171,15 @@ def conclude(ctx: Context, task_ids: Sequence[int], out_dir: Path) -> list[Concl
     Recorded as the acts of who runs the flow (`ctx.acting`: a person, a schedule, or
     `flow:inspection`)."""
     done: list[Conclusion] = []
+    pending: list[NewDocument] = []
     actor = ctx.acting
     with ctx.uow.writing() as tx:
         for task_id in task_ids:
-            found = _conclude_one(tx, task_id, out_dir, actor)
+            found = _conclude_one(tx, task_id, out_dir, actor, pending)
             if found is not None:
                 done.append(found)
+        tx.documents.add(pending, tx.now)
+    write_recorded(pending, out_dir)  # committed: only now do the notices reach the disk
     for c in done:
         ctx.log.info(
             "inspection.conclude", task=c.task, unit=c.unit, period=c.period, fixes=c.fix_tasks
@@ -175,7 +187,10 @@ def conclude(ctx: Context, task_ids: Sequence[int], out_dir: Path) -> list[Concl
     return done
 
 
-def _conclude_one(tx: Tx, task_id: int, out_dir: Path, actor: str) -> Conclusion | None:
+def _conclude_one(
+    tx: Tx, task_id: int, out_dir: Path, actor: str, pending: list[NewDocument]
+) -> Conclusion | None:
+    """`pending` gets the notice's files, to write once the batch has committed."""
     key = f"conclusion:{task_id}"
     if tx.notices.exists(key):
         return None
@@ -186,6 +201,7 @@ def _conclude_one(tx: Tx, task_id: int, out_dir: Path, actor: str) -> Conclusion
     stored = tx.inspections.latest_record(task_id)
     if stored is None:
         return None
+    _require_verified(tx, task_id, stored)
     # Judged as of the day it was verified, in Vietnam (completed_at is stored in UTC: before
     # 07:00 its UTC date is the day before, and a record made that morning looked "future").
     verified_on = task.completed_at.astimezone(LOCAL_TZ).date()
@@ -237,12 +253,22 @@ def _conclude_one(tx: Tx, task_id: int, out_dir: Path, actor: str) -> Conclusion
     )
     html = document.render_html(fields)
     docx = document.render_docx(fields)
-    folder = out_dir / spec.code / task.period
-    folder.mkdir(parents=True, exist_ok=True)
+    # Recorded here, written by `conclude` once the batch has committed (document_files).
     stem = f"TB-{task.period}-{unit}-{task_id}"
-    html_path, docx_path = folder / f"{stem}.html", folder / f"{stem}.docx"
-    html_path.write_text(html, encoding="utf-8")
-    docx_path.write_bytes(docx)
+    html_doc, docx_doc = (
+        NewDocument(
+            path=f"inspections/{spec.code}/{task.period}/{stem}.{ext}",
+            kind="notice",
+            source=key,
+            organisation=spec.code,
+            target=out_dir / spec.code / task.period / f"{stem}.{ext}",
+            sha256=content_hash(data),
+            content=data,
+        )
+        for ext, data in (("html", html.encode("utf-8")), ("docx", docx))
+    )
+    pending += (html_doc, docx_doc)
+    html_path, docx_path = html_doc.target, docx_doc.target
     categories = {i: r.category for i, r in checked.items()}
     fix_ids = _fix_tasks(tx, task, unit, record, number, categories, actor)
     digest = content_hash(docx)
@@ -280,6 +306,26 @@ def _conclude_one(tx: Tx, task_id: int, out_dir: Path, actor: str) -> Conclusion
     return Conclusion(
         task_id, unit, task.period, number, str(html_path), str(docx_path), digest, fix_ids
     )
+
+
+def _require_verified(tx: Tx, task_id: int, stored: StoredRecord) -> None:
+    """What was verified is what is concluded: the stored record must be the revision the
+    office's verify approved, and still hash to the hash its submit entry holds (an owner
+    can edit the inspection_records table; the log they cannot, unseen). Else exit 6, and
+    the batch's transaction, notices and fix tasks included, is rolled back."""
+    verified = verified_record(task_id, tx.audit.of_task(task_id))
+    actual = content_hash(canonical_json(stored.record))
+    if (stored.revision, actual, stored.record_hash) != (
+        verified.revision,
+        verified.record_hash,
+        verified.record_hash,
+    ):
+        raise AuditVerificationFailed(
+            f"the stored record of inspection task {task_id} (revision {stored.revision}, "
+            f"hashing to {actual[:12]}…) is not the one the office verified: audit entry "
+            f"{verified.submit_seq}, approved by entry {verified.verify_seq}, holds revision "
+            f"{verified.revision} hashing to {verified.record_hash[:12]}…; no conclusion issued"
+        )
 
 
 def _fix_tasks(

@@ -20,8 +20,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +34,10 @@ from workflow.domain.audit_chain import canonical_json, content_hash, format_at
 from workflow.domain.events import ReportSnapshotted
 from workflow.domain.reporting import Window
 from workflow.errors import AuditVerificationFailed, InvalidInput, NotFound
+from workflow.store import files
 from workflow.store.backend import Mutex
 from workflow.store.queries.reports import Snapshot
+from workflow.store.repositories.documents import NewDocument
 from workflow.store.repositories.reports import NewSnapshot
 from workflow.store.uow import Reader
 
@@ -43,6 +45,7 @@ ACTOR = "flow:aggregate"
 ACTION = ReportSnapshotted.ACTION
 FORMAT = "planflow.report/1"  # the content's shape; bump it when the keys change
 MAX_REASON = 1000
+FOLDER = Path("output/reports")  # the flow's default --out
 # The order of the JSON's top-level keys (the stored content itself is canonical: sorted).
 _ORDER = ("snapshot", "hash", "period", "window", "totals", "by_plan", "by_unit")
 
@@ -62,6 +65,9 @@ class Outcome:
     report: dict[str, Any]  # the JSON: snapshot, hash, and the stored content
     created: bool  # False: the stored snapshot was returned
     seconds: float  # spent computing and storing (or fetching)
+    # Its JSON, CSV and HTML files as recorded with the snapshot, for `write_files` (empty:
+    # a snapshot stored before planflow kept its files, rendered again from the snapshot).
+    documents: tuple[NewDocument, ...] = ()
 
 
 # ----------------------------------------------------------------------------- use cases
@@ -85,9 +91,10 @@ def latest_closed_quarter(ctx: Context, rule: str = reporting.DEFAULT_RULE) -> s
     return reporting.latest_closed_quarter(today_local(ctx.clock), reporting.parse_rule(rule))
 
 
-def generate(ctx: Context, request: Request) -> Outcome:
+def generate(ctx: Context, request: Request, folder: Path = FOLDER) -> Outcome:
     """The snapshot for the request: the stored one (latest revision), or a new one when
-    there is none yet or `revise` is set."""
+    there is none yet or `revise` is set. A new one's files are rendered and recorded
+    (`documents`) in its transaction, for `write_files` to write under `folder` after it."""
     started = time.perf_counter()
     win = _validated(ctx, request)
     reason = _reason(request)
@@ -98,7 +105,7 @@ def generate(ctx: Context, request: Request) -> Outcome:
             r.organisations.require(org)
             found = r.reports.latest(org, *_key(win))
             if found is not None:
-                return Outcome(_verified(r, found), False, time.perf_counter() - started)
+                return _stored(r, found, folder, started)
     # One snapshot for every figure (REPEATABLE READ on PostgreSQL): a move committed
     # between two of the report's queries would otherwise count in one and not the other.
     with ctx.uow.reading(consistent=True) as r:
@@ -108,8 +115,12 @@ def generate(ctx: Context, request: Request) -> Outcome:
         tx.serialise(Mutex.REPORT_REVISIONS)  # revisions number without gaps
         latest = tx.reports.latest(org, *_key(win))
         if latest is not None and not request.revise:  # another run stored it meanwhile
-            return Outcome(_verified(tx, latest), False, time.perf_counter() - started)
+            return _stored(tx, latest, folder, started)
         revision = 1 if latest is None else latest.revision + 1
+        if latest is not None:
+            # The revision names the one it replaces by its hash: that must be the hash the
+            # log recorded, of the content stored (exit 6 otherwise, nothing stored).
+            _verified(tx, latest)
         generated_by = request.requested_by or ctx.acting
         content: dict[str, Any] = {
             "format": FORMAT,
@@ -162,6 +173,9 @@ def generate(ctx: Context, request: Request) -> Outcome:
                 reason=reason,
             )
         )
+        report = as_report(snapshot_id, text, digest)
+        documents = tuple(render_documents(report, folder))
+        tx.documents.add(documents, tx.now)
     ctx.log.info(
         "report.snapshot",
         snapshot=snapshot_id,
@@ -170,7 +184,25 @@ def generate(ctx: Context, request: Request) -> Outcome:
         rule=win.rule,
         revision=revision,
     )
-    return Outcome(as_report(snapshot_id, text, digest), True, time.perf_counter() - started)
+    return Outcome(report, True, time.perf_counter() - started, documents)
+
+
+def _stored(r: Reader, found: Snapshot, folder: Path, started: float) -> Outcome:
+    """A stored snapshot (checked), with the files recorded with it."""
+    report = _verified(r, found)
+    documents = tuple(
+        NewDocument(
+            path=d.path,
+            kind=d.kind,
+            source=d.source,
+            organisation=d.organisation,
+            target=folder / _under_folder(d.path),
+            sha256=d.sha256,
+            content=d.content,
+        )
+        for d in r.documents.of_source(f"report:{found.id}")
+    )
+    return Outcome(report, False, time.perf_counter() - started, documents)
 
 
 def show(ctx: Context, snapshot_id: int) -> dict[str, Any]:
@@ -208,26 +240,51 @@ def list_snapshots(
     ]
 
 
-def write_files(report: Mapping[str, Any], folder: Path) -> dict[str, str]:
-    """JSON, CSV and HTML under folder/<ORG>/<period>-<rule>-r<revision>.*; rendered from the
-    snapshot alone, so asking again writes the same bytes."""
+def render_documents(report: Mapping[str, Any], folder: Path) -> list[NewDocument]:
+    """The report's JSON, CSV and HTML, rendered from the snapshot alone, named
+    reports/<ORG>/<period>-<rule>-r<revision>.* (written under `folder`/<ORG>/)."""
     org = str(report["organisation"]["code"])
     stem = f"{report['period']}-{report['window']['rule']}-r{report['revision']}"
-    target = folder / org
+    out = []
+    for kind, text in (
+        ("json", document.render_json(report)),
+        ("csv", document.render_csv(report)),
+        ("html", document.render_html(report)),
+    ):
+        data = text.encode("utf-8")
+        out.append(
+            NewDocument(
+                path=f"reports/{org}/{stem}.{kind}",
+                kind="report",
+                source=f"report:{report['snapshot']}",
+                organisation=org,
+                target=folder / org / f"{stem}.{kind}",
+                sha256=content_hash(data),
+                content=data,
+            )
+        )
+    return out
+
+
+def write_files(
+    report: Mapping[str, Any], folder: Path, documents: Sequence[NewDocument] = ()
+) -> dict[str, str]:
+    """Write the report's files under folder/<ORG>/, each atomically: the bytes recorded
+    with the snapshot (`documents`, an Outcome's), else rendered from the snapshot alone,
+    so asking again writes the same bytes. Call it after the snapshot's transaction."""
+    chosen = [
+        replace(d, target=folder / _under_folder(d.path)) for d in documents
+    ] or render_documents(report, folder)
     try:
-        target.mkdir(parents=True, exist_ok=True)
-        paths = {}
-        for kind, text in (
-            ("json", document.render_json(report)),
-            ("csv", document.render_csv(report)),
-            ("html", document.render_html(report)),
-        ):
-            path = target / f"{stem}.{kind}"
-            path.write_text(text, encoding="utf-8", newline="")
-            paths[kind] = str(path)
+        files.write_all((d.target, d.content) for d in chosen)
     except OSError as exc:
         raise InvalidInput(f"cannot write the report under {folder}: {exc.strerror}") from exc
-    return paths
+    return {d.path.rsplit(".", 1)[1]: str(d.target) for d in chosen}
+
+
+def _under_folder(path: str) -> Path:
+    """A report's recorded path without its leading reports/ (the flows' --out is that)."""
+    return Path(*Path(path).parts[1:])
 
 
 def as_report(snapshot_id: int, text: str, digest: str) -> dict[str, Any]:

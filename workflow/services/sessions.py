@@ -159,6 +159,16 @@ def sign_in(ctx: Context, login: str, password: str, code: str | None, address: 
 def authenticate_session(ctx: Context, session: str) -> Authenticated:
     """Who a session cookie is: NotAuthenticated when unknown, ended, idle too long, too
     old, or its account disabled. Notes the activity (at most once a minute)."""
+    found, touch_due = check_session(ctx, session)
+    if touch_due:
+        touch_session(ctx, found.principal, session)
+    return found
+
+
+def check_session(ctx: Context, session: str) -> tuple[Authenticated, bool]:
+    """`authenticate_session` without its write: who the cookie is (reads only, never
+    waits for the database's write lock), and whether its activity is due to be noted
+    (`touch_session`)."""
     id_hash = secrets.digest(session)
     idle = idle_limit()
     uow = ctx.uow
@@ -189,10 +199,14 @@ def authenticate_session(ctx: Context, session: str) -> Authenticated:
             account_enabled=who.account_enabled,
             totp_enabled=who.totp_enabled,
         )
-    if now - found.last_seen_at >= TOUCH_EVERY:
-        with _as(ctx, principal).writing() as tx:
-            tx.accounts.touch_session(id_hash, tx.now)
-    return Authenticated(principal, access, found.csrf_hash, needs_second_factor=pending)
+    authenticated = Authenticated(principal, access, found.csrf_hash, needs_second_factor=pending)
+    return authenticated, now - found.last_seen_at >= TOUCH_EVERY
+
+
+def touch_session(ctx: Context, principal: Principal, session: str) -> None:
+    """Note the session's activity now (its idle timeout counts from here)."""
+    with _as(ctx, principal).writing() as tx:
+        tx.accounts.touch_session(secrets.digest(session), tx.now)
 
 
 def csrf_matches(authenticated: Authenticated, token: str | None) -> bool:

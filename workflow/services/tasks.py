@@ -89,6 +89,10 @@ def insert_new_tasks(
                 due_date=t.due_date.isoformat() if t.due_date else None,
                 reason=reason,
                 parent_task=t.parent_task,
+                cooperating_units=list(t.cooperating_units),
+                kind=t.kind,
+                title=t.title,
+                category=t.category,
             )
             for task_id, t in zip(ids, new, strict=True)
         )
@@ -230,11 +234,12 @@ def make_move(
         task.organisation, decision.lead_unit
     ):
         raise NotFound(f"unit {decision.lead_unit!r} does not exist in {task.organisation}")
+    effects = _effects(task, decision, actor, tx.now)
     updated = tx.apply_to_task(
         task_id,
         expected,
-        _effects(task, decision, actor, tx.now),
-        _event(task, decision, actor, note, attached, expected),
+        effects,
+        _event(task, decision, actor, note, attached, expected, effects.get("completed_at")),
     )
     if updated is None:
         raise _conflict(tx.tasks.get(task_id) or task, expected)
@@ -266,6 +271,7 @@ def _event(
     note: str | None,
     attached: AttachedRecord | None,
     expected: int,
+    completed_at: dt.datetime | None,
 ) -> TaskMoved:
     reassigned = decision.move is Move.REASSIGN
     return TaskMoved(
@@ -285,6 +291,7 @@ def _event(
         record=attached.content if attached else None,
         record_hash=attached.hash if attached else None,
         record_revision=attached.revision if attached else None,
+        completed_at=completed_at.astimezone(dt.UTC).isoformat() if completed_at else None,
     )
 
 

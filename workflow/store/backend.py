@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.sql.elements import ColumnElement
 
 from workflow.store.recorder import AuditRecorder
+from workflow.store.safeguards import Safeguards
 
 
 class Mutex(Enum):
@@ -29,6 +30,7 @@ class Mutex(Enum):
 class Backend(ABC):
     name: str
     recorder: AuditRecorder
+    safeguards: Safeguards  # the append-only triggers and functions `audit verify` checks
     # Whether the database is a production one: read once, by the unit of work (None: not
     # read yet); `planflow init` sets it when it chooses.
     production: bool | None = None

@@ -93,15 +93,31 @@ def translated() -> Iterator[None]:
             ) from exc
         if isinstance(exc, ProgrammingError):
             raise
+        if _disk_full(exc, text):
+            raise StoreUnavailable(
+                "the disk holding the database is full; nothing of this command was stored "
+                f"(free some space and run it again): {_first_line(exc.orig)}"
+            ) from exc
         if "locked" in text or "busy" in text:
             raise Conflict("the database is busy with another writer; try again") from exc
         if "deadlock" in text or "could not serialize" in text:
             raise Conflict("another transaction changed the same rows; try again") from exc
+        if "disk i/o error" in text:  # SQLite's word for a -shm or -wal it could not grow
+            raise StoreUnavailable(
+                f"cannot use the database: {_first_line(exc.orig)} (is the disk holding it "
+                "full, or failing?)"
+            ) from exc
         raise StoreUnavailable(f"cannot use the database: {_first_line(exc.orig)}") from exc
     except DataError as exc:  # a value the database cannot hold: NUL, out of range, too long
+        if _disk_full(exc, str(exc.orig).lower()):
+            raise StoreUnavailable(
+                f"the disk holding the database is full: {_first_line(exc.orig)}"
+            ) from exc
         raise InvalidInput(f"the database cannot take this value: {_first_line(exc.orig)}") from exc
     except OverflowError as exc:  # SQLite: an integer beyond 64 bits, refused by the driver
-        raise InvalidInput(f"a number is too large: {exc}") from exc
+        raise InvalidInput(
+            f"a number is too large: ids and counts go up to {2**63 - 1} ({exc})"
+        ) from exc
     except DBAPIError as exc:
         if exc.connection_invalidated:
             raise StoreUnavailable(
@@ -109,6 +125,15 @@ def translated() -> Iterator[None]:
             ) from exc
         _raise_if_ours(exc)
         raise
+
+
+# SQLite's SQLITE_FULL, PostgreSQL's disk_full (SQLSTATE 53100) and the operating system's
+# ENOSPC as either reports it: exit 7 with one line, not "a bug".
+_DISK_FULL = ("database or disk is full", "no space left on device", "disk full")
+
+
+def _disk_full(exc: DBAPIError, text: str) -> bool:
+    return getattr(exc.orig, "sqlstate", None) == "53100" or any(w in text for w in _DISK_FULL)
 
 
 _OURS = "planflow: "

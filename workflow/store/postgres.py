@@ -30,6 +30,7 @@ from workflow.errors import InvalidInput
 from workflow.store import driver
 from workflow.store.backend import Backend, Mutex
 from workflow.store.recorder import HEAD, INSERT, AuditRecorder, Change, head_of
+from workflow.store.safeguards import PostgresSafeguards
 
 # Any constant works; it only has to be the same for every appender of one database.
 CHAIN_LOCK = 0x706C616E666C6F77  # "planflow"
@@ -106,6 +107,7 @@ class PostgresRecorder(AuditRecorder):
 class PostgresBackend(Backend):
     name = "postgresql"
     recorder: PostgresRecorder = PostgresRecorder()
+    safeguards = PostgresSafeguards()
 
     @contextmanager
     def writing(self, engine: Engine) -> Iterator[Connection]:

@@ -24,9 +24,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from workflow.clock import Clock
 from workflow.domain.audit_chain import Record, chain, stamp_after
 from workflow.errors import Conflict, StoreUnavailable
+from workflow.private_files import create_private
 from workflow.store import driver
 from workflow.store.backend import Backend, Mutex
 from workflow.store.recorder import HEAD, INSERT, AuditRecorder, Change, head_of
+from workflow.store.safeguards import SqliteSafeguards
 
 BUSY_TIMEOUT_MS = 30_000
 _WRITE = "planflow_write"  # the execution option that makes a transaction BEGIN IMMEDIATE
@@ -116,6 +118,7 @@ class WriteGate:
 class SqliteBackend(Backend):
     name = "sqlite"
     recorder: SqliteRecorder = SqliteRecorder()
+    safeguards = SqliteSafeguards()
 
     def __init__(self, gate: WriteGate | None = None) -> None:
         self.gate = gate
@@ -197,6 +200,12 @@ def create(url: str, pool_size: int) -> tuple[Engine, SqliteBackend]:
         parent = Path(database).resolve().parent
         if not parent.is_dir():
             raise StoreUnavailable(f"cannot open {database}: folder {parent} does not exist")
+        # Created 0600 before SQLite creates it 0644: it holds personal data, and SQLite
+        # gives its -wal and -shm files the database file's permissions.
+        try:
+            create_private(Path(database))
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot create {database}: {exc.strerror}") from exc
         # A file database gets a QueuePool sized like PostgreSQL's: with the default (5),
         # more concurrent writers than that open and close a connection (and its pragmas)
         # on every move.

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -451,3 +452,29 @@ class FlowRun(Base):
 
 
 flow_runs = cast(Table, FlowRun.__table__)
+
+
+class Document(Base):
+    """A file a flow wrote (a letter, a conclusion notice, a report), kept byte for byte
+    with its SHA-256 so that `documents verify` can name a file changed or missing on disk
+    and `documents restore` can write it back (0010). Recorded in the transaction that
+    records the letter, notice or snapshot it belongs to; the file is written after it
+    commits."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        Index("ix_documents_org_kind", "organisation", "kind"),
+        Index("ix_documents_source", "source"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    path: Mapped[str] = mapped_column(String(400), unique=True)  # under the output folder
+    kind: Mapped[str] = mapped_column(String(20))  # letter, notice, report
+    source: Mapped[str] = mapped_column(String(200))  # a notice key, or report:<snapshot>
+    organisation: Mapped[str] = mapped_column(String(40))
+    written_to: Mapped[str] = mapped_column(Text)  # the absolute path it was written to
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+documents = cast(Table, Document.__table__)

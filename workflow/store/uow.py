@@ -44,17 +44,20 @@ from workflow.store.engine import backend_for, open_engine, translated
 from workflow.store.queries.accounts import AccountQueries
 from workflow.store.queries.audit import AuditQueries
 from workflow.store.queries.database import DatabaseQueries
+from workflow.store.queries.documents import DocumentQueries
 from workflow.store.queries.dossiers import DossierQueries
 from workflow.store.queries.inspections import InspectionQueries
 from workflow.store.queries.notices import NoticeQueries
 from workflow.store.queries.organisations import OrganisationQueries
 from workflow.store.queries.plans import PlanQueries
 from workflow.store.queries.procedures import ProcedureQueries
+from workflow.store.queries.replay_rows import ReplayRows
 from workflow.store.queries.reports import ReportQueries
 from workflow.store.queries.rules import RuleQueries
 from workflow.store.queries.tasks import TaskQueries
 from workflow.store.repositories.accounts import AccountRepository
 from workflow.store.repositories.database import DatabaseRepository
+from workflow.store.repositories.documents import DocumentRepository
 from workflow.store.repositories.dossiers import DossierRepository
 from workflow.store.repositories.inspections import InspectionRepository
 from workflow.store.repositories.notices import NoticeRepository
@@ -141,12 +144,20 @@ class Reader:
         return NoticeQueries(self.conn, self.backend)
 
     @cached_property
+    def documents(self) -> DocumentQueries:
+        return DocumentQueries(self.conn, self.backend)
+
+    @cached_property
     def inspections(self) -> InspectionQueries:
         return InspectionQueries(self.conn, self.backend)
 
     @cached_property
     def reports(self) -> ReportQueries:
         return ReportQueries(self.conn, self.backend)
+
+    @cached_property
+    def replay_rows(self) -> ReplayRows:
+        return ReplayRows(self.conn, self.backend)
 
 
 class Tx(Reader):
@@ -215,6 +226,10 @@ class Tx(Reader):
     @cached_property
     def notices(self) -> NoticeRepository:
         return NoticeRepository(self.conn, self.backend)
+
+    @cached_property
+    def documents(self) -> DocumentRepository:
+        return DocumentRepository(self.conn, self.backend)
 
     @cached_property
     def inspections(self) -> InspectionRepository:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from workflow.domain.audit_chain import Span
+from workflow.domain.audit_chain import SafeguardProblem, Span
 from workflow.domain.filters import AuditFilter
 from workflow.store.queries.base import Queries
 
@@ -27,11 +27,25 @@ class AuditQueries(Queries):
     def last_seq(self) -> int:
         return self.backend.recorder.last_seq(self.conn)
 
+    def head(self) -> tuple[int, str]:
+        """The last entry's seq and hash as this transaction sees them ((0, genesis) when
+        the log is empty)."""
+        seq, last, _at = self.backend.recorder.head(self.conn)
+        return seq, last
+
     def hash_at(self, seq: int) -> str | None:
         return self.backend.recorder.hash_at(self.conn, seq)
 
     def verify_span(self, lo: int, hi: int | None, anchor: tuple[int, str] | None) -> Span:
         return self.backend.recorder.verify_span(self.conn, lo, hi, anchor)
+
+    def safeguards(self) -> list[SafeguardProblem]:
+        """The append-only triggers and functions missing, disabled or changed."""
+        return self.backend.safeguards.problems(self.conn)
+
+    def of_task(self, task_id: int) -> list[dict[str, Any]]:
+        """Every entry about a task, oldest first, as stored (`data` as text)."""
+        return self.backend.recorder.query(self.conn, AuditFilter(task_id=task_id), decode=False)
 
     def first(self, action: str, subject: str) -> dict[str, Any] | None:
         """The first entry of `action` about `subject`, as stored (`data` as text)."""

@@ -173,3 +173,31 @@ class DossierQueries(Queries):
             .order_by(dossiers.c.task_id)
         )
         return [(_dossier(row), row[-1]) for row in rows]
+
+    def as_replay_compares(self) -> list[dict[str, Any]]:
+        """Every dossier's own columns that `audit replay` rebuilds from the log, in the log's
+        text forms (dates and instants ISO 8601, instants in UTC), by task id."""
+        c = dossiers.c
+        names = (
+            "task_id",
+            "code",
+            "procedure",
+            "applicant_name",
+            "received_at",
+            "original_due",
+            "current_due",
+            "extension_count",
+            "delay_reason",
+            "delay_days",
+            "escalated",
+        )
+        rows = self.conn.execute(select(*(c[name] for name in names)).order_by(c.task_id))
+        out = []
+        for row in rows:
+            values = dict(zip(names, row, strict=True))
+            values["received_at"] = as_utc(values["received_at"]).isoformat()
+            for name in ("original_due", "current_due"):
+                values[name] = values[name].isoformat()
+            values["escalated"] = bool(values["escalated"])
+            out.append(values)
+        return out

@@ -161,6 +161,16 @@ class OrganisationQueries(Queries):
             found.setdefault(pid, set()).add(role)
         return {pid: frozenset(roles) for pid, roles in found.items()}
 
+    def all_roles(self) -> dict[str, list[str]]:
+        """Every person's roles as `person_roles` holds them (replay compares the grants)."""
+        found: dict[str, list[str]] = {}
+        stmt = select(person_roles.c.person_id, person_roles.c.role).order_by(
+            person_roles.c.person_id, person_roles.c.role
+        )
+        for pid, role in self.conn.execute(stmt):
+            found.setdefault(pid, []).append(role)
+        return found
+
     def reach(self, code: str) -> Reach:
         """What the organisation's file says of its people's reach: the organisations it
         oversees (`all`: every one loaded now) and the roles that need a second factor.

@@ -78,7 +78,41 @@ _SUBJECT_AND_ACTOR = (
     "LEFT OUTER JOIN person_roles ON person_roles.person_id = people.id "
     "WHERE tasks.id = ?"
 )
-_REPLAYED = ("id", "state", "version", "lead_unit", "submitted_by", "returned_count")
+_REPLAYED = (
+    "id",
+    "state",
+    "version",
+    "lead_unit",
+    "submitted_by",
+    "returned_count",
+    "cooperating_units",
+    "due_date",
+    "period",
+    "completed_at",
+    "parent_task",
+    "code",
+    "organisation",
+    "plan_id",
+    "kind",
+    "title",
+    "category",
+)
+
+
+def replay_text(name: str, value: Any) -> Any:
+    """A stored value in the form the audit log records it (replay compares those): dates and
+    instants as ISO 8601 text (instants in UTC), lists of units as lists."""
+    if value is None:
+        return None
+    if name == "cooperating_units":
+        return _units(value)
+    if isinstance(value, dt.datetime):
+        return as_utc(value).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if name == "completed_at" and isinstance(value, str):  # text, as SQLite's driver gives
+        return as_utc(dt.datetime.fromisoformat(value)).isoformat()
+    return value
 
 
 class TaskQueries(Queries):
@@ -153,7 +187,10 @@ class TaskQueries(Queries):
     def as_replay_compares(self) -> list[dict[str, Any]]:
         """Every task's columns that `audit replay` rebuilds from the log, by id."""
         columns = [tasks.c[name] for name in _REPLAYED]
-        return [row._asdict() for row in self.conn.execute(select(*columns).order_by(tasks.c.id))]
+        return [
+            {name: replay_text(name, value) for name, value in row._asdict().items()}
+            for row in self.conn.execute(select(*columns).order_by(tasks.c.id))
+        ]
 
 
 def _select() -> Any:

@@ -105,7 +105,7 @@ def anchor(who: Caller) -> dict[str, Any]:
 
 @router.get(
     "/export",
-    summary="Every readable entry, oldest first, exactly as hashed: JSON lines or CSV",
+    summary="Every readable entry, oldest first: JSON lines exactly as hashed, or CSV to read",
     response_class=StreamingResponse,
     responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}},
 )

@@ -23,6 +23,7 @@ from workflow.clock import LOCAL_TZ
 from workflow.domain.access import Permission
 from workflow.domain.audit_chain import EARLIEST_YEAR, LATEST_YEAR
 from workflow.errors import InvalidInput, PermissionDenied, ServiceUnavailable
+from workflow.private_files import private_folder
 from workflow.web.auth import Who, web_of
 from workflow.web.errors import Refused
 
@@ -73,7 +74,7 @@ def output_folder(request: Request, kind: str) -> Path:
     way through a use case."""
     folder = web_of(request).settings.output_dir / kind
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)  # new folders 0700: the documents name applicants
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as exc:

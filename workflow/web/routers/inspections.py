@@ -2,10 +2,12 @@
 explain, and an inspection task's record (its template, its submission).
 
 A draw is made by the principal (an inspector; a redraw, a member of the office) for their
-own organisation, on the server's clock, with a seed the server draws: a seed a client
-chose would let it pick which units are inspected. Like the flow, it returns the period's
-stored draw when there is one, and then concludes every verified inspection record of the
-organisation (the notices written under the server's output folder, `inspections/`).
+own organisation, on the server's clock, with a seed nobody chooses (derived from the
+organisation, the period and the audit log's head: `sampling.SeedDerivation`): a seed a
+client chose would let it pick which units are inspected, so the body has no `seed` (422).
+Like the flow, it returns the period's stored draw when there is one, and then concludes
+every verified inspection record of the organisation (the notices written under the
+server's output folder, `inspections/`).
 
 Reads are fenced by organisation: another agency's draw or task answers 404 with the words
 of one that does not exist. A record is submitted by the principal (an inspector) on the
@@ -46,7 +48,7 @@ RECORD_NAME = "record"  # how a YAML record's problems name it: record:LINE:COLU
 
 
 class DrawBody(BaseModel):
-    """A draw asked for; who draws is the principal, the seed the server's."""
+    """A draw asked for; who draws is the principal; the seed is derived, never given."""
 
     model_config = ConfigDict(extra="forbid")
     organisation: Annotated[

@@ -95,8 +95,8 @@ def generate(
     service.check(ctx, asked)  # every refusal, before anything is written (the run included)
     folder = fence.output_folder(request, "reports")
     flow_runs.record(ctx, "aggregate", org, today_local(ctx.clock))
-    outcome = service.generate(ctx, asked)
-    files = service.write_files(outcome.report, folder)
+    outcome = service.generate(ctx, asked, folder)
+    files = service.write_files(outcome.report, folder, outcome.documents)
     snapshot = outcome.report["snapshot"]
     response.status_code = 201 if outcome.created else 200
     response.headers["Location"] = f"{request.url.path.rstrip('/')}/{snapshot}"

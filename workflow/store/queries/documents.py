@@ -1,0 +1,53 @@
+"""Reading documents: the letters, notices and report files the flows recorded, each with
+its bytes and SHA-256 (`documents verify|restore`)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from workflow.store.queries.base import Queries
+from workflow.store.tables import documents
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    id: int
+    path: str  # under the output folder: letters/<ORG>/..., inspections/..., reports/...
+    kind: str
+    source: str
+    organisation: str
+    written_to: str
+    sha256: str
+    content: bytes
+
+
+_COLUMNS = (
+    documents.c.id,
+    documents.c.path,
+    documents.c.kind,
+    documents.c.source,
+    documents.c.organisation,
+    documents.c.written_to,
+    documents.c.sha256,
+    documents.c.content,
+)
+
+
+class DocumentQueries(Queries):
+    def every(self, organisations: Collection[str] | None = None) -> Iterator[StoredDocument]:
+        """Every recorded document (of these organisations, when given), by id; streamed a
+        page at a time, so a year of letters is not held in memory at once."""
+        stmt = select(*_COLUMNS).order_by(documents.c.id)
+        if organisations is not None:
+            stmt = stmt.where(documents.c.organisation.in_(sorted(organisations)))
+        result = self.conn.execution_options(yield_per=500).execute(stmt)
+        for row in result:
+            yield StoredDocument(*row)
+
+    def of_source(self, source: str) -> list[StoredDocument]:
+        """The files recorded for one letter, notice or report (`report:<id>`)."""
+        stmt = select(*_COLUMNS).where(documents.c.source == source).order_by(documents.c.id)
+        return [StoredDocument(*row) for row in self.conn.execute(stmt)]
