@@ -174,16 +174,15 @@ class OrganisationQueries(Queries):
     def reach(self, code: str) -> Reach:
         """What the organisation's file says of its people's reach: the organisations it
         oversees (`all`: every one loaded now) and the roles that need a second factor.
-        Every request asks: the file's JSON is parsed once per version of it (its hash)."""
-        stored = self.conn.execute(
-            select(organisations.c.content_hash).where(organisations.c.code == code)
-        ).first()
-        key = (code, stored.content_hash if stored is not None else None)
+        Every request asks: the file's JSON is parsed once per version of it (its hash), and
+        the statements go to the driver as they are (building them costs more than running
+        them)."""
+        stored = driver.rows(self.conn, _CONTENT_HASH, (code,))
+        key = (code, stored[0][0] if stored else None)
         said = _REACHES.get(key)
         if said is None:
-            text = self.conn.execute(
-                select(organisations.c.definition).where(organisations.c.code == code)
-            ).scalar_one_or_none()
+            found = driver.rows(self.conn, _DEFINITION, (code,))
+            text = found[0][0] if found else None
             loaded = json.loads(text) if text else {}
             raw = loaded.get("oversees") or []
             second = (loaded.get("security") or {}).get("second_factor") or []
@@ -193,8 +192,13 @@ class OrganisationQueries(Queries):
             )
         oversees, second_factor = said
         if oversees == "all":
-            oversees = frozenset(self.conn.execute(select(organisations.c.code)).scalars())
+            oversees = frozenset(row[0] for row in driver.rows(self.conn, _CODES))
         return Reach(frozenset(oversees) - {code}, second_factor)
+
+
+_CONTENT_HASH = "SELECT content_hash FROM organisations WHERE code = ?"
+_DEFINITION = "SELECT definition FROM organisations WHERE code = ?"
+_CODES = "SELECT code FROM organisations"
 
 
 # What organisation files said, by (code, content hash): a new version has a new hash.
