@@ -11,7 +11,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import aggregate, apology, audit_log, http, inspection, loading, memory, transitions
+from bench import (
+    aggregate,
+    apology,
+    audit_log,
+    http,
+    inspection,
+    loading,
+    memory,
+    startup,
+    transitions,
+)
 from bench.common import (
     BACKENDS,
     IN_CI,
@@ -34,6 +44,7 @@ GROUPS = (
     "inspection",
     "aggregate",
     "http",
+    "startup",
 )
 WRITERS = (1, 8)
 FULL = {
@@ -48,6 +59,7 @@ FULL = {
     "http_moves": 2_000,  # over HTTP, and as many through the service
     "http_tasks": 100_000,  # among which the office's inbox is listed
     "http_clients": 50,  # listing it at once
+    "startup_runs": 15,  # each command, in fresh processes
 }
 QUICK = {
     "moves": 200,
@@ -61,6 +73,7 @@ QUICK = {
     "http_moves": 100,
     "http_tasks": 2_000,
     "http_clients": 5,
+    "startup_runs": 3,
 }
 
 NOTES = [
@@ -111,6 +124,9 @@ NOTES = [
     "inbox is `GET /api/v1/tasks?state=submitted&org=...` (the first page, 100 tasks), by 50 "
     "threads at once, each with its own connection and session, 40 requests each, among "
     "100,000 bulk-inserted tasks (one in ten submitted).",
+    "- **Start-up** runs `python -c pass`, `planflow --help` and `planflow tasks list` (on a "
+    "fresh database holding 20 tasks) in fresh processes, interleaved, 15 times each; the "
+    "figures are medians, and the ratios are to `python -c pass` of the same run.",
     "- `--quick` runs small sizes and judges no target (met: –).",
 ]
 
@@ -232,6 +248,12 @@ def plan(sizes: dict[str, int], quick: bool, groups: list[str]) -> list[tuple[st
             return {f"http_move.{s.backend}": out["move"], f"http_inbox.{s.backend}": out["inbox"]}
 
         runs.append(("http API", over_http))
+    if "startup" in groups:
+
+        def start(s: Scratch) -> dict[str, Any]:
+            return {f"startup.{s.backend}": startup.bench(s.fresh(), sizes["startup_runs"], quick)}
+
+        runs.append(("CLI start-up", start))
     return runs
 
 
@@ -249,6 +271,7 @@ KEYS_BY_GROUP: dict[str, list[tuple[str, str | None]]] = {
     "inspection": [("inspection_draw.{}", inspection.TARGET)],
     "aggregate": [("aggregate.{}", aggregate.TARGET)],
     "http": [("http_move.{}", http.MOVE_TARGET), ("http_inbox.{}", http.INBOX_TARGET)],
+    "startup": [("startup.{}", startup.TARGET)],
 }
 
 

@@ -210,7 +210,21 @@ def tables(results: Results) -> list[str]:
             _met(e),
         ],
     )
+    lines += _section(
+        results,
+        "startup",
+        "CLI start-up (ms, median; ratio to python -c pass)",
+        ["backend", "python -c pass", "--help", "ratio", "tasks list", "ratio", "met"],
+        lambda k, e: [
+            backend_of(k),
+            *_figure(
+                e, "python_pass_ms", "help_ms", "help_ratio", "tasks_list_ms", "tasks_list_ratio"
+            ),
+            _met(e),
+        ],
+    )
     known = (
+        "startup.",
         "transitions.",
         "audit_verify.",
         "audit_query.",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,10 +134,16 @@ class _Cast:
 
 
 def run_demo(
-    ctx: Context, definitions: Path, out_dir: Path, seed: int = 2024, os_user: str = "demo"
+    ctx: Context,
+    definitions: Path,
+    out_dir: Path,
+    seed: int = 2024,
+    os_user: str = "demo",
+    progress: Callable[[int, int], None] | None = None,
 ) -> DemoSummary:
     """`os_user`: who runs the demo on this host, recorded as having made the database a
-    simulation (a production database is refused: its people act with their own tokens)."""
+    simulation (a production database is refused: its people act with their own tokens).
+    `progress(done, total)`: told after each simulated day."""
     clock = ctx.clock
     if not isinstance(clock, FixedClock):
         raise InvalidInput("the demo runs on a simulated clock")
@@ -161,6 +168,7 @@ def run_demo(
     last = day + dt.timedelta(days=QUARTER_DAYS - 1)
     while not calendar.is_working_day(last):  # the quarter's last working day closes it
         last -= dt.timedelta(days=1)
+    total = (last - day).days + 1
     while day <= last:
         if calendar.is_working_day(day):
             clock.set(dt.datetime.combine(day, dt.time(7, 30), LOCAL_TZ))
@@ -182,6 +190,8 @@ def run_demo(
                     ctx, orgs, officers, rng, summary.inspections, summary.refused
                 )
         day += dt.timedelta(days=1)
+        if progress is not None:
+            progress(total - (last - day).days - 1, total)
     # A four-eyes attempt the engine must refuse: the submitter tries to verify.
     for task in task_service.list_tasks(ctx, TaskFilter(state=State.SUBMITTED)):
         if task.submitted_by and any(

@@ -101,11 +101,11 @@ class ImportProblems(ManyProblems):
 class DefinitionProblems(ManyProblems):
     """Definition files with problems (`file:line:column: message` each): nothing loaded."""
 
-    def __init__(self, problems: Sequence[Any]) -> None:
+    def __init__(self, problems: Sequence[Any], *, loading: bool = True) -> None:
         plural = "s" if len(problems) != 1 else ""
-        super().__init__(
-            problems, f"{len(problems)} problem{plural} in the definitions; nothing was loaded"
-        )
+        # `plans validate` loads nothing in any case: its closing line is the count alone.
+        tail = " in the definitions; nothing was loaded" if loading else ""
+        super().__init__(problems, f"{len(problems)} problem{plural}{tail}")
 
 
 class RecordInvalid(InvalidInput):

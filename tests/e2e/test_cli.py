@@ -8,6 +8,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from tests.e2e.conftest import DEFINITIONS, Cli, run_process
@@ -175,20 +176,26 @@ def test_bad_definitions_are_refused_with_positions_and_nothing_loads(
     where = f"{problem['file']}:{problem['line']}:{problem['column']}: {problem['message']}"
     assert result.err.splitlines() == [
         where,
-        "planflow: error: 1 problem in the definitions; nothing was loaded",
+        "planflow: error: 1 problem",
     ]
 
 
-def test_log_json_has_one_event_per_transition(cli: Cli) -> None:
+def test_log_json_has_one_event_per_transition(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     people = loaded(cli)
-    task = json.loads(
+    first, second = json.loads(
         cli("tasks", "list", "--plan", LS_PLAN, "--unit", "VP", "--format", "json").out
-    )[0]
-    result = cli("--log-json", "tasks", "start", str(task["id"]), "--as", people["staff@VP"][0])
+    )[:2]
+    staff = people["staff@VP"][0]
+    quiet = cli("--log-json", "tasks", "start", str(first["id"]), "--as", staff)
+    assert quiet.code == 0 and quiet.err == ""  # without --verbose: the command's output only
+    monkeypatch.setenv("PLANFLOW_NOW", "2031-06-20T09:15")  # after the load
+    task = second
+    result = cli("--log-json", "--verbose", "tasks", "start", str(task["id"]), "--as", staff)
     [event] = [json.loads(line) for line in result.err.splitlines() if line.startswith("{")]
     assert event["event"] == "task.transition"
     assert (event["task"], event["from"], event["to"]) == (task["id"], "assigned", "in_progress")
     assert event["actor"] == people["staff@VP"][0] and event["role"] == "staff"
+    assert event["timestamp"] == "2031-06-20T09:15:00+07:00"  # the simulated time, Vietnam's
 
 
 def test_lifecycle_diagram_and_schema(cli: Cli) -> None:
@@ -237,7 +244,13 @@ def test_the_demo_runs_end_to_end(tmp_path: Path) -> None:
         timeout=600,
     )
     assert result.code == 0, result.err
-    assert "ERROR" not in result.err and "Traceback" not in result.err
+    # Not a terminal: no progress bar, and its events are in the log file, not on stderr.
+    assert result.err == "", result.err
+    events = [json.loads(line) for line in (out / "planflow.log").read_text("utf-8").splitlines()]
+    assert len(events) > 500 and {e["level"] for e in events} == {"info"}
+    # Stamped with the simulated quarter's time (Vietnam time), not today's clock.
+    assert events[0]["timestamp"] == "2024-04-01T07:00:00+07:00"
+    assert all("2024-04-01" <= e["timestamp"] < "2024-07-01" for e in events)
     summary = json.loads(result.out)
     assert summary["plans"] == 4 and summary["dossiers"] > 50
     assert summary["letters"] > 0 and summary["escalations"] > 0 and summary["reminders"] > 0

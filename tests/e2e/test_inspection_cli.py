@@ -30,7 +30,10 @@ def inspect(cli: Cli, *extra: str) -> dict[str, object]:
 
 
 @pytest.fixture
-def loaded(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> Cli:
+def loaded(cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Cli:
+    # A run without --out writes to output/inspections here (its notices, its planflow.log):
+    # here is the test's folder, not the checkout.
+    monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PLANFLOW_NOW", "2024-05-20T09:00")
     assert cli("plans", "load", str(DEFINITIONS)).code == 0
     return cli

@@ -131,11 +131,11 @@ def test_the_example_plan_is_valid(workspace: Path) -> None:
         ),
         (
             ("{by: 2024-06-30}", "{by: 30/06/2024}"),
-            "plan.yaml:14:20: tasks[0] (1.1).schedule.by: expected a date written YYYY-MM-DD, got '30/06/2024'",
+            "plan.yaml:14:20: tasks[0] (1.1).schedule.by: '30/06/2024' is not a date; expected YYYY-MM-DD",
         ),
         (
             ("{periodic: quarterly}", "{periodic: monthly}"),
-            "plan.yaml:19:26: tasks[1] (1.2).schedule.periodic: Input should be 'quarterly', 'half_yearly' or 'yearly'",
+            "plan.yaml:19:26: tasks[1] (1.2).schedule.periodic: 'monthly' is not allowed; expected 'quarterly', 'half_yearly' or 'yearly'",
         ),
         (
             ("{periodic: quarterly}", "weekly"),

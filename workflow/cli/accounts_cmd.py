@@ -10,7 +10,7 @@ shell's operator does the administrator's part.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -26,7 +26,14 @@ from workflow.cli.runtime import context, host_context, os_user
 from workflow.clock import LOCAL_TZ
 from workflow.domain.access import Permission
 from workflow.errors import InvalidInput
-from workflow.services import accounts as service
+from workflow.lazy import lazy_module
+
+# Loaded when a command first uses them: `planflow --help` and the other commands do not
+# pay for their imports (see workflow.lazy).
+if TYPE_CHECKING:
+    from workflow.services import accounts as service
+else:
+    service = lazy_module("workflow.services.accounts")
 
 app = typer.Typer(help="Accounts: sign-up links, disabling, resets.", no_args_is_help=True)
 

@@ -6,7 +6,7 @@ import datetime as dt
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -19,8 +19,15 @@ from workflow.domain.access import Permission
 from workflow.domain.audit_chain import SafeguardProblem, Verification
 from workflow.domain.filters import AuditFilter
 from workflow.errors import AuditVerificationFailed, InvalidInput
+from workflow.lazy import lazy_module
 from workflow.private_files import open_private
-from workflow.services import audit_log
+
+# Loaded when a command first uses them: `planflow --help` and the other commands do not
+# pay for their imports (see workflow.lazy).
+if TYPE_CHECKING:
+    from workflow.services import audit_log
+else:
+    audit_log = lazy_module("workflow.services.audit_log")
 
 app = typer.Typer(help="Query, verify and export the audit log.", no_args_is_help=True)
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from workflow.cli.options import FormatOpt, parse_date, parse_format, parse_instant
 from workflow.cli.output import Format, to_json
 from workflow.cli.runtime import context
-from workflow.domain.calendar import WEEKDAY_NAMES, DueDate, WorkingCalendar
 from workflow.errors import InvalidInput
-from workflow.services.calendar import calendar_for
+
+# The calendar (and its holidays library) loads when a date is computed, not for --help.
+if TYPE_CHECKING:
+    from workflow.domain.calendar import DueDate
 
 app = typer.Typer(help="Working days and deadlines in working days.", no_args_is_help=True)
 
@@ -44,6 +46,8 @@ def due_json(result: DueDate, received: dt.date | dt.datetime, org: str | None) 
 
 
 def _day(day: dt.date) -> str:
+    from workflow.domain.calendar import WEEKDAY_NAMES
+
     return f"{day.isoformat()} ({WEEKDAY_NAMES[day.weekday()]})"
 
 
@@ -102,6 +106,9 @@ def due(
             raise InvalidInput(
                 f"--cutoff-hour needs the time of receipt: --from {from_}THH:MM, not a date"
             )
+    from workflow.domain.calendar import WorkingCalendar
+    from workflow.services.calendar import calendar_for  # the store: only with --org
+
     calendar = calendar_for(context(), org) if org is not None else WorkingCalendar()
     try:
         result = calendar.add_working_days(received, days, cutoff_hour)

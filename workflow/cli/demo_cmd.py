@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from flows.temporary_server import for_this_run
 from workflow.cli.options import FormatOpt, parse_format, writable_folder
 from workflow.cli.output import Format, render_object
 from workflow.cli.runtime import RUNTIME, os_user
 from workflow.clock import FixedClock
-from workflow.context import Context
-from workflow.demo import QUARTER_START, run_demo
 from workflow.errors import InvalidInput, StoreUnavailable
-from workflow.services import database as database_service
-from workflow.store.engine import open_engine
+from workflow.lazy import lazy_module
+
+# The demo, the store and Prefect load when the demo runs, not with every command.
+if TYPE_CHECKING:
+    from workflow import logs
+    from workflow.context import Context
+    from workflow.services import database as database_service
+else:
+    logs = lazy_module("workflow.logs")
+    database_service = lazy_module("workflow.services.database")
 
 DEMO_DB = "planflow-demo.db"
 
@@ -42,6 +50,11 @@ def demo(
     Without --db it starts from a fresh SQLite file, demo-output/planflow-demo.db; the
     database it runs on is a simulation database (a production one is refused).
     """
+    from flows.temporary_server import for_this_run
+    from workflow.context import Context
+    from workflow.demo import QUARTER_START, run_demo
+    from workflow.store.engine import open_engine
+
     render = parse_format(fmt, (Format.TABLE, Format.JSON))
     if not definitions.is_dir():
         raise InvalidInput(f"--definitions {definitions} is not a folder")
@@ -60,8 +73,14 @@ def demo(
     if RUNTIME.db is not None and _production(ctx):
         # Refused (exit 2, in the service's words) before a Prefect server is started for it.
         database_service.initialise(ctx, simulation=True, os_user=os_user())
-    with for_this_run():  # a temporary Prefect server that dies with this command
-        summary = run_demo(ctx, definitions, out, seed, os_user())
+    # A temporary Prefect server that dies with this command; the events in
+    # planflow.log (on the console with --verbose), stamped with the simulated time.
+    with for_this_run(), logs.to_file(out, fresh=True), _days_bar() as progress:
+        logs.simulated(ctx.clock)
+        try:
+            summary = run_demo(ctx, definitions, out, seed, os_user(), progress)
+        finally:
+            logs.simulated(None)
     if render is Format.JSON:
         render_object(summary.as_json(), render)
         return
@@ -106,11 +125,39 @@ def demo(
             f"({window['rule']} window {window['from']} to {window['to']}): snapshot "
             f"{report['snapshot']}, {counted}, {report['files']['html']}"
         )
+    typer.echo(f"  events          {(out / logs.LOG_FILE).resolve()} (JSON lines)")
     typer.echo(f"  audit log       intact: {summary.audit_entries} entries verified")
     typer.echo(f"  audit anchor    {summary.anchor}")
     typer.echo(
         "\nNext: planflow --db " + summary.database + " tasks list --overdue --as-of 2024-06-30"
     )
+
+
+@contextmanager
+def _days_bar() -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar over the simulated days, on a terminal only: redirected or in CI,
+    stderr stays empty but for warnings and errors."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    bar = Progress(
+        TextColumn("simulating the quarter"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("days"),
+        console=Console(stderr=True),
+        transient=True,  # gone once done: the summary follows
+    )
+    days = bar.add_task("days", total=None)
+
+    def advance(done: int, total: int) -> None:
+        bar.update(days, completed=done, total=total)
+
+    with bar:
+        yield advance
 
 
 def _production(ctx: Context) -> bool:

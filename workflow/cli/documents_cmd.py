@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,10 +19,17 @@ from workflow.cli.options import FormatOpt, parse_format
 from workflow.cli.output import AlreadyReported, Format, to_json
 from workflow.cli.runtime import access_of, context
 from workflow.cli.terminal import visible
-from workflow.context import Context
 from workflow.domain.access import Permission
 from workflow.errors import AuditVerificationFailed
-from workflow.services import documents as service
+from workflow.lazy import lazy_module
+
+# Loaded when a command first uses them: `planflow --help` and the other commands do not
+# pay for their imports (see workflow.lazy).
+if TYPE_CHECKING:
+    from workflow.context import Context
+    from workflow.services import documents as service
+else:
+    service = lazy_module("workflow.services.documents")
 
 app = typer.Typer(
     help="Check the letters, notices and reports on disk against their records; restore them.",

@@ -4,7 +4,7 @@ are `planflow flows apology`, in `flows_cmd`)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,7 +20,14 @@ from workflow.cli.output import Format, render_object, render_rows
 from workflow.cli.runtime import acting_as, context
 from workflow.clock import today_local
 from workflow.domain.access import Permission
-from workflow.services import dossiers as service
+from workflow.lazy import lazy_module
+
+# Loaded when a command first uses them: `planflow --help` and the other commands do not
+# pay for their imports (see workflow.lazy).
+if TYPE_CHECKING:
+    from workflow.services import dossiers as service
+else:
+    service = lazy_module("workflow.services.dossiers")
 
 dossiers_app = typer.Typer(
     help="Citizens' and companies' dossiers (hồ sơ TTHC).", no_args_is_help=True

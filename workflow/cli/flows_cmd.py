@@ -15,23 +15,30 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from flows.runtime import principal_fields
-from flows.temporary_server import for_this_run
 from workflow.cli.options import FormatOpt, parse_date, parse_format, writable_folder
 from workflow.cli.output import Format, report_summary, to_json
 from workflow.cli.runtime import RUNTIME, access_of, acting_as, context, require_writer
 from workflow.clock import Clock, FixedClock, today_local
-from workflow.context import Context
 from workflow.domain.access import Permission
 from workflow.errors import InvalidInput
-from workflow.services import flow_runs
-from workflow.services import inspections as inspection_service
-from workflow.services import reports as report_service
-from workflow.store.engine import resolve_url
+from workflow.lazy import lazy_module
+
+# The services, the store and Prefect load when a flow runs, not with every command.
+if TYPE_CHECKING:
+    from workflow import logs
+    from workflow.context import Context
+    from workflow.services import flow_runs
+    from workflow.services import inspections as inspection_service
+    from workflow.services import reports as report_service
+else:
+    logs = lazy_module("workflow.logs")
+    flow_runs = lazy_module("workflow.services.flow_runs")
+    inspection_service = lazy_module("workflow.services.inspections")
+    report_service = lazy_module("workflow.services.reports")
 
 app = typer.Typer(help="Run the Prefect flows now.", no_args_is_help=True)
 
@@ -86,8 +93,13 @@ def apology(
     folder = writable_folder(out)
     _prefect_ready()
     from flows.apology import apology_flow
+    from flows.runtime import principal_fields
+    from flows.temporary_server import for_this_run
+    from workflow.store.engine import resolve_url
 
-    with for_this_run():  # a temporary Prefect server that dies with this command
+    # A temporary Prefect server that dies with this command; the run's events in the
+    # folder's planflow.log (on the console with --verbose).
+    with for_this_run(), logs.to_file(folder):
         result = apology_flow(
             resolve_url(RUNTIME.db),
             day,
@@ -161,8 +173,13 @@ def inspect(
     folder = writable_folder(out)
     _prefect_ready()
     from flows.inspection import inspection_flow
+    from flows.runtime import principal_fields
+    from flows.temporary_server import for_this_run
+    from workflow.store.engine import resolve_url
 
-    with for_this_run():  # a temporary Prefect server that dies with this command
+    # A temporary Prefect server that dies with this command; the run's events in the
+    # folder's planflow.log (on the console with --verbose).
+    with for_this_run(), logs.to_file(folder):
         result = inspection_flow(
             resolve_url(RUNTIME.db),
             org,
@@ -228,8 +245,13 @@ def aggregate(
     folder = writable_folder(out)
     _prefect_ready()
     from flows.aggregate import aggregate_flow
+    from flows.runtime import principal_fields
+    from flows.temporary_server import for_this_run
+    from workflow.store.engine import resolve_url
 
-    with for_this_run():  # a temporary Prefect server that dies with this command
+    # A temporary Prefect server that dies with this command; the run's events in the
+    # folder's planflow.log (on the console with --verbose).
+    with for_this_run(), logs.to_file(folder):
         result = aggregate_flow(
             resolve_url(RUNTIME.db),
             org,

@@ -7,15 +7,10 @@ import os
 from typing import Annotated
 
 import typer
-from sqlalchemy.engine import make_url
 
 from workflow.cli.runtime import CLOCK_ENV, CLOCK_REFUSED, RUNTIME, clock_from_env, os_user
 from workflow.clock import SystemClock
-from workflow.context import Context
 from workflow.errors import PermissionDenied
-from workflow.services import database
-from workflow.store import schema
-from workflow.store.engine import open_engine, resolve_url, translated
 
 
 def register(root: typer.Typer) -> None:
@@ -36,6 +31,12 @@ def init(
     """Create the database schema, or upgrade it to the newest revision; record the
     database's mode (production unless --simulation) the first time. Running it again keeps
     the mode; the other one is refused (exit 2)."""
+    # Alembic and the store load here, not with every command of the CLI.
+    from workflow.context import Context
+    from workflow.services import database
+    from workflow.store import schema
+    from workflow.store.engine import open_engine, resolve_url, translated
+
     engine = open_engine(RUNTIME.db)
     # translated: a server that does not answer (or a full disk) is exit 7 and one line.
     with translated():
@@ -68,4 +69,6 @@ _SIMULATION_NOTE = " (--as names who acts; PLANFLOW_NOW may set the time)"
 
 def _safe(url: str) -> str:
     """Never print a password that came in the URL."""
+    from sqlalchemy.engine import make_url
+
     return make_url(url).render_as_string(hide_password=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -13,12 +13,19 @@ from workflow.cli.options import MAX_ID, FormatOpt, parse_format
 from workflow.cli.output import Format, render_rows, to_json
 from workflow.cli.runtime import acting_as, context
 from workflow.cli.terminal import visible
-from workflow.definitions.source import SourceError, read_source
 from workflow.domain.access import Permission
-from workflow.domain.inspection import Loc
 from workflow.errors import InvalidInput
-from workflow.services import inspection_records as records
-from workflow.services import inspections as service
+from workflow.lazy import lazy_module
+
+# Loaded when a command first uses them: `planflow --help` and the other commands do not
+# pay for their imports (see workflow.lazy).
+if TYPE_CHECKING:
+    from workflow.domain.inspection import Loc
+    from workflow.services import inspection_records as records
+    from workflow.services import inspections as service
+else:
+    records = lazy_module("workflow.services.inspection_records")
+    service = lazy_module("workflow.services.inspections")
 
 app = typer.Typer(
     help="Inspections: draws, why each unit was chosen, records.", no_args_is_help=True
@@ -120,6 +127,8 @@ def record(
     fmt: FormatOpt = "table",
 ) -> None:
     """Submit an inspection task with its record (Biên bản kiểm tra)."""
+    from workflow.definitions.source import SourceError, read_source  # YAML: only here
+
     render = parse_format(fmt, (Format.TABLE, Format.JSON))
     try:
         src = read_source(file)

@@ -13,11 +13,10 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import typer
 
-from workflow import logs
 from workflow.cli import (
     accounts_cmd,
     audit_cmd,
@@ -39,6 +38,13 @@ from workflow.cli.output import AlreadyReported
 from workflow.cli.runtime import RUNTIME
 from workflow.cli.terminal import visible
 from workflow.errors import ManyProblems, PlanflowError
+from workflow.lazy import lazy_module
+
+# structlog (and the rich tracebacks it pulls in) loads when a command runs, not for --help.
+if TYPE_CHECKING:
+    from workflow import logs
+else:
+    logs = lazy_module("workflow.logs")
 
 
 class CommandModule(Protocol):
@@ -90,7 +96,15 @@ def _root(
         help="Database URL (sqlite:///FILE, postgresql://USER@HOST/DB). "
         "Default: planflow.db in the working directory. May be given anywhere on the line.",
     ),
-    log_json: bool = typer.Option(False, "--log-json", help="Log JSON lines to stderr."),
+    log_json: bool = typer.Option(
+        False, "--log-json", help="Log events as JSON lines (with --verbose, to stderr)."
+    ),
+    verbose: bool = typer.Option(
+        False,
+        "--verbose",
+        help="Log events (INFO) to stderr too; without it only warnings and errors are. "
+        "The demo and the flows keep every event in planflow.log of their output folder.",
+    ),
     token: str | None = typer.Option(
         None,
         "--token",
@@ -104,14 +118,15 @@ def _root(
     RUNTIME.db = RUNTIME.db or db  # a hoisted --db beats PLANFLOW_DB
     RUNTIME.token = RUNTIME.token or token  # likewise a hoisted --token, PLANFLOW_TOKEN
     RUNTIME.log_json = log_json or RUNTIME.log_json
-    logs.configure(json_lines=RUNTIME.log_json)
+    RUNTIME.verbose = verbose or RUNTIME.verbose
+    logs.configure(json_lines=RUNTIME.log_json, verbose=RUNTIME.verbose)
 
 
 app = build()
 
 
 def _hoist_global_options(argv: list[str]) -> list[str]:
-    """Accept --db, --token and --log-json after the subcommand too (`planflow tasks list
+    """Accept --db, --token, --log-json and --verbose after the subcommand too (`planflow tasks list
     --db X`)."""
     rest: list[str] = []
     i = 0
@@ -133,6 +148,8 @@ def _hoist_global_options(argv: list[str]) -> list[str]:
             RUNTIME.token = arg.split("=", 1)[1]
         elif arg == "--log-json":
             RUNTIME.log_json = True
+        elif arg == "--verbose":
+            RUNTIME.verbose = True
         else:
             rest.append(arg)
         i += 1
@@ -141,7 +158,7 @@ def _hoist_global_options(argv: list[str]) -> list[str]:
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (tests call this in-process)."""
-    RUNTIME.db, RUNTIME.log_json, RUNTIME.token = None, False, None
+    RUNTIME.db, RUNTIME.log_json, RUNTIME.verbose, RUNTIME.token = None, False, False, None
     args = _hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     command = typer.main.get_command(app)
     try:

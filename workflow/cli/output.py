@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
@@ -11,6 +13,7 @@ from typing import Any
 import typer
 
 from workflow.cli.terminal import json_visible, visible
+from workflow.clock import LOCAL_TZ
 from workflow.documents.spreadsheet import SafeWriter
 from workflow.errors import PlanflowError
 
@@ -47,6 +50,26 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+# An instant as JSON carries it: ISO 8601 with its offset (`2024-06-20T02:15:00+00:00`, `Z`).
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})")
+TIME_SHOWN = "%Y-%m-%d %H:%M:%S"  # Vietnam time, no offset: what a person reads in a table
+
+
+def shown_time(value: dt.datetime) -> str:
+    """An instant as a person reads it: Vietnam time, the same everywhere in the CLI."""
+    return value.astimezone(LOCAL_TZ).strftime(TIME_SHOWN)
+
+
+def _table_cell(value: Any) -> str:
+    """A cell for people: instants in Vietnam time (JSON and CSV keep ISO 8601 with the
+    offset, for machines)."""
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return shown_time(value)
+    if isinstance(value, str) and _INSTANT.fullmatch(value):
+        return shown_time(dt.datetime.fromisoformat(value.replace("Z", "+00:00")))
+    return _cell(value)
+
+
 def _csv_cell(value: Any) -> Any:
     """A number stays a number (the spreadsheet rule leaves it as is); the rest as text."""
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -78,7 +101,8 @@ def render_rows(
         return
     widths = widths or {}
     cells = [
-        [_clip(visible(_cell(row.get(c))), widths.get(c, 40)) for c in columns] for row in rows
+        [_clip(visible(_table_cell(row.get(c))), widths.get(c, 40)) for c in columns]
+        for row in rows
     ]
     sizes = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     out.write("  ".join(c.upper().ljust(sizes[i]) for i, c in enumerate(columns)).rstrip() + "\n")
@@ -97,7 +121,7 @@ def render_object(obj: Mapping[str, Any], fmt: Format) -> None:
     else:
         width = max(len(k) for k in obj) if obj else 0
         for key, value in obj.items():
-            sys.stdout.write(f"{key.ljust(width)}  {visible(_cell(value))}\n")
+            sys.stdout.write(f"{key.ljust(width)}  {visible(_table_cell(value))}\n")
 
 
 def report_summary(r: Mapping[str, Any]) -> None:
@@ -106,7 +130,7 @@ def report_summary(r: Mapping[str, Any]) -> None:
     revision = str(r["revision"])
     if r["previous"]:
         revision += f" (revises report {r['previous']['snapshot']}: {r['reason']})"
-    generated = f"{r['generated_at']} by {r['generated_by']}"
+    generated = f"{_table_cell(r['generated_at'])} by {r['generated_by']}"
     if r["provisional"]:
         generated += " (provisional: the window had not closed)"
     tasks = (

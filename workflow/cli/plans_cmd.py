@@ -5,32 +5,42 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import Field, TypeAdapter
 
 from workflow.cli.options import FormatOpt, parse_format
 from workflow.cli.output import Format, render_object, render_rows, to_json
 from workflow.cli.runtime import access_of, context, host_context, production
 from workflow.cli.terminal import visible
-from workflow.context import Context
-from workflow.definitions.checks import Definitions, validate
-from workflow.definitions.models import OrganisationSpec, PlanSpec
 from workflow.definitions.vocabulary import CATEGORIES
 from workflow.domain.access import Permission
 from workflow.domain.diagram import mermaid
 from workflow.domain.roles import Role
-from workflow.errors import DefinitionProblems, PermissionDenied
-from workflow.services import accounts as account_service
-from workflow.services import organisations as org_service
-from workflow.services import plans as plan_service
+from workflow.errors import DefinitionProblems, InvalidInput, PermissionDenied
+from workflow.lazy import lazy_module
+
+# The services and the store load when a command first uses them, not with every command.
+if TYPE_CHECKING:
+    from workflow.context import Context
+    from workflow.definitions import scaffold
+    from workflow.definitions.checks import Definitions
+    from workflow.definitions.models import OrganisationSpec
+    from workflow.services import accounts as account_service
+    from workflow.services import organisations as org_service
+    from workflow.services import plans as plan_service
+else:
+    scaffold = lazy_module("workflow.definitions.scaffold")
+    account_service = lazy_module("workflow.services.accounts")
+    org_service = lazy_module("workflow.services.organisations")
+    plan_service = lazy_module("workflow.services.plans")
 
 plans_app = typer.Typer(
     help="Validate, load and inspect plan definition files.", no_args_is_help=True
 )
 orgs_app = typer.Typer(help="Organisations: units and people.", no_args_is_help=True)
 lifecycle_app = typer.Typer(help="The task lifecycle.", no_args_is_help=True)
+CODE_HELP = "upper-case ASCII letters, digits, '-' or '_', starting with a letter (e.g. KHA-SCT)"
 
 
 def register(root: typer.Typer) -> None:
@@ -45,28 +55,36 @@ PathsArg = Annotated[
 
 
 def _checked(
-    paths: list[Path], fmt: Format, known: dict[str, OrganisationSpec] | None = None
+    paths: list[Path],
+    fmt: Format,
+    known: dict[str, OrganisationSpec] | None = None,
+    *,
+    loading: bool = True,
 ) -> Definitions:
     """The definitions, or DefinitionProblems: `main` writes each problem to stderr; JSON
     also gets them on stdout, as a list."""
+    from workflow.definitions.checks import validate  # pydantic: when definitions are read
+
     found, problems = validate(paths, known)
     if problems:
         if fmt is Format.JSON:
             sys.stdout.write(to_json([p.as_json() for p in problems]) + "\n")
-        raise DefinitionProblems(problems)
+        raise DefinitionProblems(problems, loading=loading)
     return found
 
 
 @plans_app.command("validate")
 def validate_cmd(paths: PathsArg, fmt: FormatOpt = "table") -> None:
-    """Check syntax, schema and cross-references; every problem as file:line:column (exit 2)."""
+    """Check syntax, schema, cross-references and dates of every file given, in one run;
+    every problem as file:line:column, in file order (exit 2)."""
     out = parse_format(fmt, (Format.TABLE, Format.JSON))
-    found = _checked(paths, out)
+    found = _checked(paths, out, loading=False)
     if out is Format.JSON:
         sys.stdout.write(to_json([]) + "\n")
         return
     typer.echo(
-        f"ok: {len(found.organisations)} organisation(s), {len(found.plans)} plan(s), "
+        f"valid: {len(found.organisations)} organisation(s), {len(found.plans)} plan(s), "
+        f"{len(found.procedures)} procedures file(s), {len(found.rules)} rules file(s), "
         f"{found.task_rows} task rows"
     )
 
@@ -172,17 +190,88 @@ def show_cmd(
 
 @plans_app.command("schema")
 def schema_cmd() -> None:
-    """Print the JSON Schema of definition files, for editors to validate and complete."""
+    """Print the JSON Schema of all four kinds of definition file (organisation, plan,
+    procedures, apology rules), for editors to validate and complete."""
+    from pydantic import Field, TypeAdapter
+
+    from workflow.definitions.models import (
+        ApologyRulesSpec,
+        OrganisationSpec,
+        PlanSpec,
+        ProceduresSpec,
+    )
+
     adapter: TypeAdapter[Any] = TypeAdapter(
-        Annotated[OrganisationSpec | PlanSpec, Field(discriminator="kind")]
+        Annotated[
+            OrganisationSpec | PlanSpec | ProceduresSpec | ApologyRulesSpec,
+            Field(discriminator="kind"),
+        ]
     )
     document = adapter.json_schema()
     document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    document["title"] = "planflow definition file (organisation or plan)"
+    document["title"] = "planflow definition file (organisation, plan, procedures or rules)"
     task = document["$defs"]["TaskSpec"]["properties"]["category"]
     task["enum"] = [c.code for c in CATEGORIES]
     task["description"] = "; ".join(f"{c.code}: {c.index} · {c.name}" for c in CATEGORIES)
     sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+
+
+OutOpt = Annotated[
+    Path | None,
+    typer.Option("--out", help="Write to this file (never over an existing one); default stdout."),
+]
+
+
+def _write_new(text: str, out: Path | None) -> None:
+    """To stdout, or to a new file: a file being filled in is never overwritten."""
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        with out.open("x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError:
+        raise InvalidInput(f"{out} already exists; choose another --out or move it") from None
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {out}: {exc.strerror}") from None
+    typer.echo(
+        f"wrote {out}; fill in the values marked THAY, then: planflow plans validate", err=True
+    )
+
+
+@plans_app.command("new")
+def plans_new(
+    org: Annotated[str, typer.Option("--org", help="Code of the organisation issuing the plan")],
+    out: OutOpt = None,
+) -> None:
+    """Write a commented plan skeleton to fill in (valid as written); never overwrites."""
+    from workflow.definitions.checks import discover_organisation, validate
+
+    if not scaffold.valid_code(org):
+        raise InvalidInput(f"organisation code {org!r} is not valid: {CODE_HELP}")
+    # The lead unit of the sample task: the office of the organisation's file when one is
+    # found beside the plan (so the skeleton validates with it), else the scaffold's `VP`.
+    found = discover_organisation((out or Path("plan.yaml")).absolute(), org)
+    lead = "VP"
+    if found is not None:
+        orgs, _ = validate([found])
+        if org in orgs.organisations:
+            lead = orgs.organisations[org][0].office_unit
+    _write_new(scaffold.plan_file(org, lead, scaffold.this_year()), out)
+
+
+@orgs_app.command("new")
+def orgs_new(
+    code: Annotated[str, typer.Argument(help="Organisation code, e.g. KHA-SCT")],
+    name: Annotated[str, typer.Option("--name", help="Full name, as on its documents")],
+    out: OutOpt = None,
+) -> None:
+    """Write a commented organisation file to fill in (valid as written); never overwrites."""
+    if not scaffold.valid_code(code):
+        raise InvalidInput(f"organisation code {code!r} is not valid: {CODE_HELP}")
+    if not name.strip():
+        raise InvalidInput("--name is empty; give the organisation's full name")
+    _write_new(scaffold.organisation_file(code, name.strip()), out)
 
 
 @orgs_app.command("list")

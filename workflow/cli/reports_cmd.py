@@ -4,7 +4,7 @@ by `planflow flows aggregate`, in `flows_cmd`)."""
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,7 +12,14 @@ from workflow.cli.options import MAX_ID, FormatOpt, parse_format
 from workflow.cli.output import Format, render_rows, report_summary, to_json
 from workflow.cli.runtime import context
 from workflow.domain.access import Permission
-from workflow.services import reports as service
+from workflow.lazy import lazy_module
+
+# Loaded when a command first uses them: `planflow --help` and the other commands do not
+# pay for their imports (see workflow.lazy).
+if TYPE_CHECKING:
+    from workflow.services import reports as service
+else:
+    service = lazy_module("workflow.services.reports")
 
 app = typer.Typer(
     help="Stored reports: immutable snapshots, their revisions and hashes.", no_args_is_help=True

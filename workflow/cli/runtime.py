@@ -18,18 +18,29 @@ from __future__ import annotations
 import getpass
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from workflow.cli.options import parse_instant
 from workflow.clock import Clock, FixedClock, SystemClock
-from workflow.context import Context
 from workflow.domain import principals
 from workflow.domain.access import Access, Permission
 from workflow.domain.principals import Channel
 from workflow.errors import InvalidInput, PermissionDenied
-from workflow.services import access as access_service
-from workflow.services import database
-from workflow.services import tokens as token_service
-from workflow.store.engine import open_engine
+from workflow.lazy import lazy_module
+
+# The store and the services load when a command first opens the database, not when the
+# CLI starts (`planflow --help` never does).
+if TYPE_CHECKING:
+    from workflow import logs
+    from workflow.context import Context
+    from workflow.services import access as access_service
+    from workflow.services import database
+    from workflow.services import tokens as token_service
+else:
+    logs = lazy_module("workflow.logs")
+    access_service = lazy_module("workflow.services.access")
+    database = lazy_module("workflow.services.database")
+    token_service = lazy_module("workflow.services.tokens")
 
 PRODUCTION = "production"
 TOKEN_ENV = "PLANFLOW_TOKEN"
@@ -56,6 +67,7 @@ TOKEN_NEEDED = (
 class Runtime:
     db: str | None = None
     log_json: bool = False
+    verbose: bool = False
     token: str | None = None  # the secret itself: never logged, never echoed
 
 
@@ -93,6 +105,9 @@ def context(needs: Permission | None = None, *, organisation: str | None = None)
     person's roles do not give it, or, with `organisation`, not for that organisation) is
     refused (exit 4). Without a token nothing is checked here: a simulation takes `--as` as
     it always did, and a production database refuses the write itself."""
+    from workflow.context import Context
+    from workflow.store.engine import open_engine
+
     ctx = Context(open_engine(RUNTIME.db), clock=SystemClock())
     is_production = database.mode(ctx) == PRODUCTION
     ctx.uow.backend.production = is_production  # read once: every later unit of work knows
@@ -100,6 +115,8 @@ def context(needs: Permission | None = None, *, organisation: str | None = None)
         _refuse_typed_time_and_names()
     else:
         ctx.clock = clock_from_env()
+        if isinstance(ctx.clock, FixedClock):  # PLANFLOW_NOW: the events carry its time
+            logs.simulated(ctx.clock)
     secret = token_secret()
     if secret is not None:
         ctx.principal = token_service.authenticate_token(ctx, secret, Channel.CLI).principal
@@ -112,6 +129,9 @@ def host_context() -> Context:
     """A context for what the database's host does on its own authority, before anyone
     has an account (the first administrator): acting as the operating-system user running
     the command (never PLANFLOW_OPERATOR), a token or no."""
+    from workflow.context import Context
+    from workflow.store.engine import open_engine
+
     ctx = Context(open_engine(RUNTIME.db), clock=SystemClock())
     if production(ctx):
         _refuse_typed_time_and_names()

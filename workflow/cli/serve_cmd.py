@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -14,11 +14,21 @@ from workflow.cli.options import FormatOpt, parse_format, writable_folder
 from workflow.cli.output import Format, render_rows, to_json
 from workflow.cli.runtime import RUNTIME, clock_from_env, context
 from workflow.clock import LOCAL_TZ
-from workflow.domain import flow_schedules
 from workflow.errors import InvalidInput
-from workflow.services import organisations
-from workflow.services.calendar import calendar_of
-from workflow.store.engine import resolve_url
+from workflow.lazy import lazy_module
+
+# The schedules, the store and Prefect load when `serve` runs, not with every command.
+if TYPE_CHECKING:
+    from workflow import logs
+    from workflow.domain import flow_schedules
+    from workflow.services import calendar, organisations
+    from workflow.store import engine
+else:
+    logs = lazy_module("workflow.logs")
+    flow_schedules = lazy_module("workflow.domain.flow_schedules")
+    calendar = lazy_module("workflow.services.calendar")
+    organisations = lazy_module("workflow.services.organisations")
+    engine = lazy_module("workflow.store.engine")
 
 NEXT_RUNS = 3
 
@@ -60,7 +70,7 @@ def serve(
         known = organisations.known_organisations(ctx)
     finally:
         ctx.engine.dispose()
-    db_url = resolve_url(RUNTIME.db)
+    db_url = engine.resolve_url(RUNTIME.db)
     if not known:
         raise InvalidInput(
             f"no organisations are loaded in {db_url}: nothing to schedule; load them first "
@@ -78,6 +88,7 @@ def serve(
     from flows.settings import quiet_prefect
 
     quiet_prefect()
+    logs.verbose()  # a server's operator watches its console: its events are shown there
     from flows import serve as prefect_side  # Prefect is slow to import: only when needed
 
     now = clock_from_env().now()
@@ -98,7 +109,7 @@ def serve(
         spec = known[item.name]
         if item.flow == "inspection":
             today = now.astimezone(LOCAL_TZ).date()
-            period, day = flow_schedules.next_draw(spec, calendar_of(spec), today)
+            period, day = flow_schedules.next_draw(spec, calendar.calendar_of(spec), today)
             row["next_draw"] = {"period": period, "on": day.isoformat()}
         rows.append(row)
     where = f"database: {prefect_side.public_url(db_url)}   files under: {out_dir}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -13,7 +13,14 @@ from workflow.clock import today_local
 from workflow.domain.access import Permission
 from workflow.domain.filters import TaskFilter
 from workflow.domain.lifecycle import Move
-from workflow.services import tasks as task_service
+from workflow.lazy import lazy_module
+
+# Loaded when a command first uses them: `planflow --help` and the other commands do not
+# pay for their imports (see workflow.lazy).
+if TYPE_CHECKING:
+    from workflow.services import tasks as task_service
+else:
+    task_service = lazy_module("workflow.services.tasks")
 
 app = typer.Typer(help="List, inspect and move tasks.", no_args_is_help=True)
 

@@ -8,7 +8,7 @@ administrator makes tokens for the people of their organisation, a person for th
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,7 +17,14 @@ from workflow.cli.output import Format, render_object, render_rows
 from workflow.cli.runtime import context
 from workflow.clock import LOCAL_TZ
 from workflow.domain.access import Permission
-from workflow.services import tokens as service
+from workflow.lazy import lazy_module
+
+# Loaded when a command first uses them: `planflow --help` and the other commands do not
+# pay for their imports (see workflow.lazy).
+if TYPE_CHECKING:
+    from workflow.services import tokens as service
+else:
+    service = lazy_module("workflow.services.tokens")
 
 app = typer.Typer(help="API tokens: create (shown once), list, revoke.", no_args_is_help=True)
 

@@ -16,10 +16,7 @@ from typing import Annotated
 import typer
 
 from workflow.cli.runtime import RUNTIME
-from workflow.context import Context
 from workflow.errors import InvalidInput
-from workflow.services import database
-from workflow.store.engine import open_engine, resolve_url
 from workflow.web.settings import DEFAULT_HOST, DEFAULT_PORT, MAX_BODY_BYTES, Settings
 
 
@@ -79,6 +76,10 @@ def web(
                 raise InvalidInput(
                     f"--forwarded-allow-ips: {proxy!r} is not an address or a network"
                 ) from None
+    from workflow.context import Context  # the store: when `web` runs, not with every command
+    from workflow.services import database
+    from workflow.store.engine import open_engine, resolve_url
+
     url = resolve_url(RUNTIME.db)
     engine = open_engine(url)
     try:
@@ -118,8 +119,10 @@ def serve(settings: Settings) -> None:
     uvicorn's own handling of them is off."""
     import uvicorn
 
+    from workflow import logs
     from workflow.web.app import create_app
 
+    logs.verbose()  # a server's operator watches its console: its events are shown there
     listening = _bind(settings.host, settings.port)
     config = uvicorn.Config(
         create_app(settings),

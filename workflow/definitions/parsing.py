@@ -22,6 +22,8 @@ from workflow.definitions.models import (
     ProceduresSpec,
 )
 from workflow.definitions.source import Loc, Problem, SourceError, SourceFile, read_source
+from workflow.definitions.vocabulary import CATEGORIES
+from workflow.domain.roles import Role
 
 SUFFIXES = (".yaml", ".yml")
 KINDS: dict[str, type[BaseModel]] = {
@@ -39,6 +41,27 @@ ALL_FIELDS = sorted(
         for name in model.model_fields
     }
 )
+# What a missing field would accept, where it is a fixed vocabulary.
+ALLOWED: dict[str, str] = {
+    "kind": KIND_NAMES,
+    "category": ", ".join(c.code for c in CATEGORIES),
+    "roles": ", ".join(r.value for r in Role),
+}
+# Pydantic's type errors, said as what the value should have been.
+LIBRARY_WORDS: dict[str, str] = {
+    "int_parsing": "a whole number (write digits only, e.g. 30)",
+    "int_type": "a whole number (write digits only, e.g. 30)",
+    "int_from_float": "a whole number (write digits only, e.g. 30)",
+    "float_parsing": "a number (e.g. 0.3)",
+    "float_type": "a number (e.g. 0.3)",
+    "bool_parsing": "true or false",
+    "bool_type": "true or false",
+    "string_type": "text",
+    "list_type": "a list (write it as [A, B] or one '- item' a line)",
+    "dict_type": "a mapping (key: value lines)",
+    "model_type": "a mapping (key: value lines)",
+    "model_attributes_type": "a mapping (key: value lines)",
+}
 PATTERN_HELP = {
     models.CODE_PATTERN: "a code is upper-case ASCII letters, digits, '-' or '_', starting with a "
     "letter (e.g. HCTH)",
@@ -89,7 +112,7 @@ def expand_paths(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
     return unique, problems
 
 
-def _display(path: Path) -> str:
+def display(path: Path) -> str:
     try:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
@@ -99,9 +122,19 @@ def _display(path: Path) -> str:
 def parse_file(path: Path) -> tuple[BaseModel | None, SourceFile | None, list[Problem]]:
     """Read one file and match it against the schema of its `kind`."""
     try:
-        source = read_source(path, _display(path))
+        source = read_source(path, display(path))
     except SourceError as exc:
-        return None, None, exc.problems
+        if exc.source is None:
+            return None, None, exc.problems
+        # Read in part (a duplicate key, a value that is not valid): its schema is checked in
+        # the same run, but it is not taken.
+        _, partial, more = _match(exc.source)
+        return None, partial, exc.problems + more
+    return _match(source)
+
+
+def _match(source: SourceFile) -> tuple[BaseModel | None, SourceFile | None, list[Problem]]:
+    """Match parsed data against the schema of its `kind`."""
     data = source.data
     if not isinstance(data, dict):
         return (
@@ -132,7 +165,20 @@ def parse_file(path: Path) -> tuple[BaseModel | None, SourceFile | None, list[Pr
     try:
         return KINDS[kind].model_validate(data), source, []
     except ValidationError as exc:
-        return None, source, [_schema_problem(source, err) for err in exc.errors()]
+        return (
+            None,
+            source,
+            [
+                _schema_problem(source, err)
+                for err in exc.errors()
+                if not _within(tuple(err["loc"]), source.unreadable)
+            ],
+        )
+
+
+def _within(loc: Loc, unreadable: set[Loc]) -> bool:
+    """Whether a schema error is about a value already reported as unreadable."""
+    return any(loc[: len(bad)] == bad for bad in unreadable)
 
 
 def _label(source: SourceFile, loc: Loc) -> str:
@@ -164,8 +210,11 @@ def _schema_problem(source: SourceFile, err: ErrorDetails) -> Problem:
     if kind == "missing":
         name = str(loc[-1])
         parent = _label(source, loc[:-1])
+        allowed = ALLOWED.get(name)
         return source.problem(
-            loc[:-1], f"{parent + ': ' if parent else ''}missing required field '{name}'"
+            loc[:-1],
+            f"{parent + ': ' if parent else ''}missing required field '{name}'"
+            + (f"; one of: {allowed}" if allowed else ""),
         )
     if kind == "extra_forbidden":
         name = str(loc[-1])
@@ -184,5 +233,12 @@ def _schema_problem(source: SourceFile, err: ErrorDetails) -> Problem:
             loc, f"{prefix}a schedule is one of: {models.SCHEDULE_FORMS}; got {value!r}"
         )
     if kind.startswith("date_") or kind == "date_type":
-        return source.problem(loc, f"{prefix}expected a date written YYYY-MM-DD, got {value!r}")
-    return source.problem(loc, f"{prefix}{err['msg']}")
+        return source.problem(loc, f"{prefix}{value!r} is not a date; expected YYYY-MM-DD")
+    if kind in ("literal_error", "enum"):
+        expected = (err.get("ctx") or {}).get("expected", "")
+        return source.problem(loc, f"{prefix}{value!r} is not allowed; expected {expected}")
+    if kind in LIBRARY_WORDS:
+        return source.problem(loc, f"{prefix}{value!r} is not {LIBRARY_WORDS[kind]}")
+    # Any other check: the library's words, with the value given so it can be found.
+    shown = "" if isinstance(value, dict | list) else f" (got {value!r})"
+    return source.problem(loc, f"{prefix}{err['msg']}{shown}")

@@ -78,6 +78,8 @@ class SourceFile:
     sha256: str
     values: dict[Loc, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    # Values that could not be read (read as None): already reported, not to be again.
+    unreadable: set[Loc] = field(default_factory=set)
 
     def where(self, loc: Loc, *, key: bool = False) -> tuple[int, int]:
         """The position of `loc`, or of its nearest enclosing value that has one."""
@@ -96,9 +98,14 @@ class SourceFile:
 
 
 class SourceError(Exception):
-    def __init__(self, problems: list[Problem]) -> None:
+    """A file that cannot be taken as it is. `source`: what could be read of it still (a
+    duplicate key, a value that is not valid), for its other checks to run in the same run;
+    None when nothing could."""
+
+    def __init__(self, problems: list[Problem], source: SourceFile | None = None) -> None:
         super().__init__("; ".join(str(p) for p in problems))
         self.problems = problems
+        self.source = source
 
 
 def read_source(path: Path, display: str | None = None) -> SourceFile:
@@ -206,14 +213,17 @@ def parse_text(text: str, name: str, sha256: str | None = None) -> SourceFile:
         )
     problems: list[Problem] = []
     walk = _Walk(loader, source, problems)
+    partial: SourceFile | None = source
     try:
         source.data = walk.build(node, (), 0)
     except _AliasBomb as exc:
         problems.append(exc.problem)
+        partial = None
     except RecursionError:
         problems.append(Problem(name, 1, 1, "the file is nested too deeply"))
+        partial = None
     if problems:
-        raise SourceError(problems)
+        raise SourceError(problems, partial)
     return source
 
 
@@ -255,6 +265,7 @@ class _Walk:
                 )
         if depth > MAX_DEPTH:
             self.problems.append(source.problem(loc, f"nested more than {MAX_DEPTH} levels deep"))
+            source.unreadable.add(loc)
             return None
         if not isinstance(node, CollectionNode):
             return self._scalar(node, loc)
@@ -319,4 +330,5 @@ class _Walk:
             )
         except (ValueError, OverflowError) as exc:  # e.g. an impossible date: 2023-02-30
             self.problems.append(self.source.problem(loc, f"not a valid value: {exc}"))
+        self.source.unreadable.add(loc)
         return None

@@ -29,7 +29,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine
 
@@ -41,32 +41,36 @@ from workflow.domain.tasks import TaskView
 from workflow.errors import PermissionDenied
 from workflow.store.backend import Backend, Mutex
 from workflow.store.engine import backend_for, open_engine, translated
-from workflow.store.queries.accounts import AccountQueries
-from workflow.store.queries.audit import AuditQueries
-from workflow.store.queries.database import DatabaseQueries
-from workflow.store.queries.documents import DocumentQueries
-from workflow.store.queries.dossiers import DossierQueries
-from workflow.store.queries.inspections import InspectionQueries
-from workflow.store.queries.notices import NoticeQueries
-from workflow.store.queries.organisations import OrganisationQueries
-from workflow.store.queries.plans import PlanQueries
-from workflow.store.queries.procedures import ProcedureQueries
-from workflow.store.queries.replay_rows import ReplayRows
-from workflow.store.queries.reports import ReportQueries
-from workflow.store.queries.rules import RuleQueries
-from workflow.store.queries.tasks import TaskQueries
-from workflow.store.repositories.accounts import AccountRepository
-from workflow.store.repositories.database import DatabaseRepository
-from workflow.store.repositories.documents import DocumentRepository
-from workflow.store.repositories.dossiers import DossierRepository
-from workflow.store.repositories.inspections import InspectionRepository
-from workflow.store.repositories.notices import NoticeRepository
-from workflow.store.repositories.organisations import OrganisationRepository
-from workflow.store.repositories.plans import PlanRepository
-from workflow.store.repositories.procedures import ProcedureRepository
-from workflow.store.repositories.reports import ReportRepository
-from workflow.store.repositories.rules import RuleRepository
-from workflow.store.repositories.tasks import TaskRepository
+
+# Each query and repository module loads when a transaction first uses it: a command that
+# lists tasks does not load the organisations' files' models nor the reports' queries.
+if TYPE_CHECKING:
+    from workflow.store.queries.accounts import AccountQueries
+    from workflow.store.queries.audit import AuditQueries
+    from workflow.store.queries.database import DatabaseQueries
+    from workflow.store.queries.documents import DocumentQueries
+    from workflow.store.queries.dossiers import DossierQueries
+    from workflow.store.queries.inspections import InspectionQueries
+    from workflow.store.queries.notices import NoticeQueries
+    from workflow.store.queries.organisations import OrganisationQueries
+    from workflow.store.queries.plans import PlanQueries
+    from workflow.store.queries.procedures import ProcedureQueries
+    from workflow.store.queries.replay_rows import ReplayRows
+    from workflow.store.queries.reports import ReportQueries
+    from workflow.store.queries.rules import RuleQueries
+    from workflow.store.queries.tasks import TaskQueries
+    from workflow.store.repositories.accounts import AccountRepository
+    from workflow.store.repositories.database import DatabaseRepository
+    from workflow.store.repositories.documents import DocumentRepository
+    from workflow.store.repositories.dossiers import DossierRepository
+    from workflow.store.repositories.inspections import InspectionRepository
+    from workflow.store.repositories.notices import NoticeRepository
+    from workflow.store.repositories.organisations import OrganisationRepository
+    from workflow.store.repositories.plans import PlanRepository
+    from workflow.store.repositories.procedures import ProcedureRepository
+    from workflow.store.repositories.reports import ReportRepository
+    from workflow.store.repositories.rules import RuleRepository
+    from workflow.store.repositories.tasks import TaskRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,58 +109,86 @@ class Reader:
 
     @cached_property
     def tasks(self) -> TaskQueries:
+        from workflow.store.queries.tasks import TaskQueries
+
         return TaskQueries(self.conn, self.backend)
 
     @cached_property
     def database(self) -> DatabaseQueries:
+        from workflow.store.queries.database import DatabaseQueries
+
         return DatabaseQueries(self.conn, self.backend)
 
     @cached_property
     def accounts(self) -> AccountQueries:
+        from workflow.store.queries.accounts import AccountQueries
+
         return AccountQueries(self.conn, self.backend)
 
     @cached_property
     def audit(self) -> AuditQueries:
+        from workflow.store.queries.audit import AuditQueries
+
         return AuditQueries(self.conn, self.backend)
 
     @cached_property
     def organisations(self) -> OrganisationQueries:
+        from workflow.store.queries.organisations import OrganisationQueries
+
         return OrganisationQueries(self.conn, self.backend)
 
     @cached_property
     def plans(self) -> PlanQueries:
+        from workflow.store.queries.plans import PlanQueries
+
         return PlanQueries(self.conn, self.backend)
 
     @cached_property
     def rules(self) -> RuleQueries:
+        from workflow.store.queries.rules import RuleQueries
+
         return RuleQueries(self.conn, self.backend)
 
     @cached_property
     def procedures(self) -> ProcedureQueries:
+        from workflow.store.queries.procedures import ProcedureQueries
+
         return ProcedureQueries(self.conn, self.backend)
 
     @cached_property
     def dossiers(self) -> DossierQueries:
+        from workflow.store.queries.dossiers import DossierQueries
+
         return DossierQueries(self.conn, self.backend)
 
     @cached_property
     def notices(self) -> NoticeQueries:
+        from workflow.store.queries.notices import NoticeQueries
+
         return NoticeQueries(self.conn, self.backend)
 
     @cached_property
     def documents(self) -> DocumentQueries:
+        from workflow.store.queries.documents import DocumentQueries
+
         return DocumentQueries(self.conn, self.backend)
 
     @cached_property
     def inspections(self) -> InspectionQueries:
+        from workflow.store.queries.inspections import InspectionQueries
+
         return InspectionQueries(self.conn, self.backend)
 
     @cached_property
     def reports(self) -> ReportQueries:
+        from workflow.store.queries.reports import ReportQueries
+
         return ReportQueries(self.conn, self.backend)
 
     @cached_property
     def replay_rows(self) -> ReplayRows:
+        from workflow.store.queries.replay_rows import ReplayRows
+
         return ReplayRows(self.conn, self.backend)
 
 
@@ -193,50 +225,74 @@ class Tx(Reader):
 
     @cached_property
     def tasks(self) -> TaskRepository:
+        from workflow.store.repositories.tasks import TaskRepository
+
         return TaskRepository(self.conn, self.backend)
 
     @cached_property
     def database(self) -> DatabaseRepository:
+        from workflow.store.repositories.database import DatabaseRepository
+
         return DatabaseRepository(self.conn, self.backend)
 
     @cached_property
     def accounts(self) -> AccountRepository:
+        from workflow.store.repositories.accounts import AccountRepository
+
         return AccountRepository(self.conn, self.backend)
 
     @cached_property
     def organisations(self) -> OrganisationRepository:
+        from workflow.store.repositories.organisations import OrganisationRepository
+
         return OrganisationRepository(self.conn, self.backend)
 
     @cached_property
     def plans(self) -> PlanRepository:
+        from workflow.store.repositories.plans import PlanRepository
+
         return PlanRepository(self.conn, self.backend)
 
     @cached_property
     def rules(self) -> RuleRepository:
+        from workflow.store.repositories.rules import RuleRepository
+
         return RuleRepository(self.conn, self.backend)
 
     @cached_property
     def procedures(self) -> ProcedureRepository:
+        from workflow.store.repositories.procedures import ProcedureRepository
+
         return ProcedureRepository(self.conn, self.backend)
 
     @cached_property
     def dossiers(self) -> DossierRepository:
+        from workflow.store.repositories.dossiers import DossierRepository
+
         return DossierRepository(self.conn, self.backend)
 
     @cached_property
     def notices(self) -> NoticeRepository:
+        from workflow.store.repositories.notices import NoticeRepository
+
         return NoticeRepository(self.conn, self.backend)
 
     @cached_property
     def documents(self) -> DocumentRepository:
+        from workflow.store.repositories.documents import DocumentRepository
+
         return DocumentRepository(self.conn, self.backend)
 
     @cached_property
     def inspections(self) -> InspectionRepository:
+        from workflow.store.repositories.inspections import InspectionRepository
+
         return InspectionRepository(self.conn, self.backend)
 
     @cached_property
     def reports(self) -> ReportRepository:
+        from workflow.store.repositories.reports import ReportRepository
+
         return ReportRepository(self.conn, self.backend)
 
 
@@ -250,7 +306,11 @@ class MoveTx:
         self.backend = backend
         self.clock = clock
         self.who = who
+        from workflow.store.repositories.tasks import TaskRepository
+
         self.tasks = TaskRepository(conn, backend)
+        from workflow.store.queries.organisations import OrganisationQueries
+
         self.organisations = OrganisationQueries(conn, backend)
 
     @cached_property
@@ -283,6 +343,8 @@ class UnitOfWork:
         """Whether `planflow init` made this a production database (read once per engine)."""
         if self.backend.production is None:
             with translated(), self.backend.reading(self.engine, consistent=False) as conn:
+                from workflow.store.queries.database import DatabaseQueries
+
                 found = DatabaseQueries(conn, self.backend).mode()
             self.backend.production = found is not None and found.mode == "production"
         return self.backend.production

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from workflow.definitions.models import OrganisationSpec
 from workflow.domain.roles import Actor, Role
 from workflow.errors import NotFound
 from workflow.store import driver
 from workflow.store.queries.base import Queries
 from workflow.store.tables import organisations, people, person_roles, units
+
+if TYPE_CHECKING:
+    from workflow.definitions.models import OrganisationSpec
 
 _UNIT_EXISTS = "SELECT 1 FROM units WHERE units.organisation = ? AND units.code = ?"
 
@@ -21,6 +23,10 @@ _UNIT_EXISTS = "SELECT 1 FROM units WHERE units.organisation = ? AND units.code 
 class OrganisationQueries(Queries):
     def spec(self, code: str) -> OrganisationSpec | None:
         """The organisation's file as it was last loaded."""
+        # The pydantic models load when a file is read back, not with every unit of work
+        # (`planflow tasks list` reads none).
+        from workflow.definitions.models import OrganisationSpec
+
         found = self.conn.execute(
             select(organisations.c.definition).where(organisations.c.code == code)
         ).scalar_one_or_none()
@@ -34,6 +40,8 @@ class OrganisationQueries(Queries):
         return found
 
     def specs(self) -> dict[str, OrganisationSpec]:
+        from workflow.definitions.models import OrganisationSpec
+
         rows = self.conn.execute(select(organisations.c.code, organisations.c.definition))
         return {code: OrganisationSpec.model_validate_json(text) for code, text in rows}
 
