@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 
 from workflow.clock import as_utc
+from workflow.domain import replay_model
 from workflow.domain.lifecycle import NOT_DONE, State
 from workflow.store.queries.base import Queries
 from workflow.store.tables import dossiers, notices, procedures, tasks
@@ -178,19 +179,7 @@ class DossierQueries(Queries):
         """Every dossier's own columns that `audit replay` rebuilds from the log, in the log's
         text forms (dates and instants ISO 8601, instants in UTC), by task id."""
         c = dossiers.c
-        names = (
-            "task_id",
-            "code",
-            "procedure",
-            "applicant_name",
-            "received_at",
-            "original_due",
-            "current_due",
-            "extension_count",
-            "delay_reason",
-            "delay_days",
-            "escalated",
-        )
+        names = ("task_id", "code", *replay_model.DOSSIER_COMPARED)
         rows = self.conn.execute(select(*(c[name] for name in names)).order_by(c.task_id))
         out = []
         for row in rows:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 
 from workflow.clock import as_utc
+from workflow.domain import replay_model
 from workflow.domain.filters import TaskFilter
 from workflow.domain.lifecycle import NOT_DONE, State
 from workflow.domain.roles import Actor, Role
@@ -78,25 +79,8 @@ _SUBJECT_AND_ACTOR = (
     "LEFT OUTER JOIN person_roles ON person_roles.person_id = people.id "
     "WHERE tasks.id = ?"
 )
-_REPLAYED = (
-    "id",
-    "state",
-    "version",
-    "lead_unit",
-    "submitted_by",
-    "returned_count",
-    "cooperating_units",
-    "due_date",
-    "period",
-    "completed_at",
-    "parent_task",
-    "code",
-    "organisation",
-    "plan_id",
-    "kind",
-    "title",
-    "category",
-)
+# The columns replay compares (the domain names them), and the id to match them by.
+_REPLAYED = ("id", *replay_model.COMPARED)
 
 
 def replay_text(name: str, value: Any) -> Any:
