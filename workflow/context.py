@@ -6,13 +6,17 @@ from __future__ import annotations
 import getpass
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import structlog
 from sqlalchemy import Engine
 
+from workflow import logs
 from workflow.clock import Clock, SystemClock
 from workflow.domain.principals import Principal
 from workflow.store.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from structlog.typing import FilteringBoundLogger
 
 
 def default_operator() -> str:
@@ -36,9 +40,8 @@ class Context:
     engine: Engine
     clock: Clock = field(default_factory=SystemClock)
     operator: str = field(default_factory=default_operator)
-    log: structlog.typing.FilteringBoundLogger = field(
-        default_factory=lambda: structlog.get_logger("planflow")
-    )
+    # structlog loads at the first event: a read that logs nothing does not load it.
+    log: FilteringBoundLogger = field(default_factory=lambda: logs.logger("planflow"))
     principal: Principal | None = None
 
     @property

@@ -7,6 +7,11 @@ their output folder, as JSON lines (`to_file`).
 
 Times are Vietnam time with their offset; a simulation's events carry the simulated time
 (`simulated`), so the log of a demo of 2024 reads as 2024.
+
+structlog (and rich, which it loads) is imported at the first event, not by `configure`:
+a command that logs nothing, as most reads do, does not pay for it. Code that logs takes its
+logger from `logger(name)`, or calls `verbose`/`to_file` first (the servers, the flows),
+which apply the configuration.
 """
 
 from __future__ import annotations
@@ -21,12 +26,13 @@ from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
-
-import structlog
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from workflow.clock import LOCAL_TZ, Clock
 from workflow.private_files import FILE_MODE, create_private
+
+if TYPE_CHECKING:
+    from structlog.typing import FilteringBoundLogger, Processor
 
 LOG_FILE = "planflow.log"
 
@@ -61,9 +67,13 @@ class _Sinks:
     """Where events go now; one per process (set by the CLI's root options, the demo)."""
 
     console_level: int = logging.INFO
-    console: structlog.typing.Processor | None = None
+    console: Processor | None = None
     file: IO[str] | None = None
     clock: Clock | None = None  # a simulation's clock; None: the real time
+    # What `configure` asked for, applied to structlog when it is first needed (`_ready`).
+    json_lines: bool = False
+    level: int = logging.INFO
+    pending: bool = False
 
 
 _SINKS = _Sinks()
@@ -89,6 +99,8 @@ def _fan_out(logger: Any, name: str, event: MutableMapping[str, Any]) -> Any:
         _SINKS.file.write(line + "\n")
         _SINKS.file.flush()  # read while the command runs (tail -f), and by tests
     if level < _SINKS.console_level or _SINKS.console is None:
+        import structlog  # loaded already: an event is being processed
+
         raise structlog.DropEvent
     return _SINKS.console(logger, name, event)
 
@@ -101,7 +113,28 @@ def configure(
     close_file()
     _SINKS.clock = None
     _SINKS.console_level = level if verbose else max(level, logging.WARNING)
-    if json_lines:
+    _SINKS.json_lines, _SINKS.level = json_lines, level
+    _SINKS.pending = "structlog" not in sys.modules
+    if not _SINKS.pending:  # loaded already (a server, the tests): applied now, as always
+        _apply()
+
+
+def _ready() -> None:
+    """Apply what `configure` asked for if it waited for structlog to load, unless someone
+    configured structlog since (theirs came later: it wins, as it would have anyway)."""
+    if not _SINKS.pending:
+        return
+    _SINKS.pending = False
+    import structlog
+
+    if not structlog.is_configured():
+        _apply()
+
+
+def _apply() -> None:
+    import structlog
+
+    if _SINKS.json_lines:
         _SINKS.console = structlog.processors.JSONRenderer(ensure_ascii=False)
     else:
         _SINKS.console = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
@@ -112,7 +145,7 @@ def configure(
             _timestamp,
             _fan_out,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(level),
+        wrapper_class=structlog.make_filtering_bound_logger(_SINKS.level),
         logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
@@ -121,7 +154,29 @@ def configure(
 def verbose() -> None:
     """INFO events to the console too: servers (`planflow web`, `serve`), whose operator
     watches their console."""
+    _ready()  # their modules log through structlog directly
     _SINKS.console_level = min(_SINKS.console_level, logging.INFO)
+
+
+class _Deferred:
+    """structlog's logger `name`, through which each event goes once structlog is loaded
+    and configured: the first event pays for that, not the command's start."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        _ready()
+        import structlog
+
+        return getattr(structlog.get_logger(self._name), attr)
+
+
+def logger(name: str) -> FilteringBoundLogger:
+    """The logger `name` (structlog's), loaded at its first event."""
+    return cast("FilteringBoundLogger", _Deferred(name))
 
 
 def simulated(clock: Clock | None) -> None:
@@ -134,6 +189,7 @@ def to_file(folder: Path, *, fresh: bool = False) -> Iterator[Path]:
     """While inside, every event is also appended to `folder`/planflow.log (JSON lines, the
     file 0600: events name people and dossiers). `fresh`: start the file empty (the demo,
     whose database starts empty too)."""
+    _ready()  # every event of the run goes to the file, from the flows' modules too
     path = folder / LOG_FILE
     if fresh:
         path.unlink(missing_ok=True)

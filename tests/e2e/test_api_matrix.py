@@ -57,6 +57,12 @@ A, B = "SO-A", "SO-B"
 COLUMNS = (*ROLES, "other", "token+", "token-", "anonymous")
 NEW_PASSWORD = "sông-Hàn-cầu-Rồng-phun-lửa-2024"
 NON_API = {"/api/openapi.json", "/api/docs", "/api/docs/init.js"}
+# The web pages (tests/e2e/test_web_pages.py and tests/e2e/browser/ test what each does): the
+# few anyone may open, and those that send a person without a session to sign in first.
+PUBLIC_PAGES = {"/sign-in", "/signup", "/static"}
+SIGNED_IN_PAGES = {"/my-work", "/inbox", "/password", "/second-factor", "/tasks/{task_id}"}
+HOME = "/"  # leads to /my-work
+POSTED_PAGES = {"/sign-out", "/tasks/{task_id}/move"}  # forms' targets (CSRF-checked)
 READERS = ("staff", "unit_head", "office", "leader", "inspector", "auditor")  # not admin
 AUDITORS = ("office", "leader", "auditor", "admin")  # audit:read
 Status = int | tuple[int, ...]
@@ -480,9 +486,18 @@ def test_every_endpoint_has_an_entry_in_the_matrix(province: Province) -> None:
     assert served - declared == set(), "endpoints without a matrix entry"
     assert declared - served == set(), "matrix entries for endpoints the app does not serve"
     others = {r.path for r in iter_route_contexts(app.routes)} - {API + p for _m, p in served}
-    assert others == NON_API, others
+    assert others == NON_API | PUBLIC_PAGES | SIGNED_IN_PAGES | POSTED_PAGES | {HOME}, others
+    anonymous = TestClient(app, follow_redirects=False)
     for path in NON_API:  # the documents of the API itself, public
-        assert TestClient(app).get(path).status_code == 200, path
+        assert anonymous.get(path).status_code == 200, path
+    assert anonymous.get(HOME).headers["location"] == "/my-work"
+    for path in SIGNED_IN_PAGES:  # nothing of a page without a session: sign in first
+        shown = anonymous.get(path.replace("{task_id}", "1"))
+        assert shown.status_code == 303, path
+        assert shown.headers["location"].startswith("/sign-in"), path
+    for path in POSTED_PAGES:  # a post without a session changes nothing and shows nothing
+        posted = anonymous.post(path.replace("{task_id}", "1"), data={"csrf": "x"})
+        assert posted.status_code in (303, 403), (path, posted.status_code)
 
 
 def test_the_matrix_role_by_endpoint_by_organisation(province: Province) -> None:

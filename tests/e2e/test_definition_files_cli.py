@@ -34,6 +34,25 @@ def test_new_organisation_and_plan_validate_as_written(
     assert checked.out.startswith("valid: 1 organisation(s), 1 plan(s)")
 
 
+def test_scaffolds_make_their_folders_and_point_at_the_nearest_schema(
+    cli: Cli, tmp_path: Path
+) -> None:
+    agency = tmp_path / "definitions" / "kha-sct"  # nothing of it exists yet
+    org = agency / "organisation.yaml"
+    assert cli("orgs", "new", "KHA-SCT", "--name", NAME, "--out", str(org)).code == 0
+    assert org.read_text(encoding="utf-8").startswith(
+        "# yaml-language-server: $schema=planflow-schema.json\n"
+    )
+    (agency / "planflow-schema.json").write_text(cli("plans", "schema").out, encoding="utf-8")
+    plan = agency / "plans" / "cchc-2026.yaml"
+    assert cli("plans", "new", "--org", "KHA-SCT", "--out", str(plan)).code == 0
+    # The plan, one folder down, points at the schema its editor can open.
+    assert plan.read_text(encoding="utf-8").startswith(
+        "# yaml-language-server: $schema=../planflow-schema.json\n"
+    )
+    assert "lead_unit: VP" in plan.read_text(encoding="utf-8")
+
+
 def test_a_plan_skeleton_uses_the_office_of_the_organisation_beside_it(
     cli: Cli, tmp_path: Path
 ) -> None:

@@ -24,6 +24,7 @@ HEAVY = (
     "uvicorn",
     "jinja2",
     "docx",
+    "openpyxl",  # `plans import FILE.xlsx`
     "workflow.demo",
     "workflow.store.schema",
     "workflow.documents.report",
@@ -31,6 +32,16 @@ HEAVY = (
 )
 # Only `--help`: a command that reads the database loads these.
 STORE = ("sqlalchemy", "workflow.store.tables", "workflow.context", "structlog")
+# Nor does a read that logs nothing (`tasks list`): the tables are Core tables (the ORM and
+# its mapping cost ~0.1 s), structlog and rich load at the first event, and the audit events'
+# classes where a task is created or moved (or replayed).
+NOT_FOR_A_READ = (
+    "sqlalchemy.orm",
+    "structlog",
+    "rich",
+    "workflow.domain.events",
+    "workflow.domain.replay_model",
+)
 
 PROBE = """
 import json, sys
@@ -42,6 +53,11 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stder
 
 
 def _loaded(tmp_path: Path, *argv: str) -> set[str]:
+    return _probe(tmp_path, *argv)[1]
+
+
+def _probe(tmp_path: Path, *argv: str) -> tuple[str, set[str]]:
+    """What `planflow ARGV` printed, and the modules it loaded, in a fresh interpreter."""
     done = subprocess.run(
         [sys.executable, "-c", PROBE, *argv],
         capture_output=True,
@@ -53,7 +69,19 @@ def _loaded(tmp_path: Path, *argv: str) -> set[str]:
     )
     report = json.loads(done.stderr.strip().splitlines()[-1])
     assert report["code"] == 0, done.stdout + done.stderr
-    return set(report["modules"])
+    return done.stdout, set(report["modules"])
+
+
+def _planflow(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "workflow.cli", *argv],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)},
+        check=True,
+        timeout=120,
+    )
 
 
 def _among(loaded: set[str], names: tuple[str, ...]) -> list[str]:
@@ -77,6 +105,35 @@ def test_tasks_list_loads_the_store_and_nothing_else_heavy(tmp_path: Path) -> No
     loaded = _loaded(tmp_path, "--db", db, "tasks", "list")
     assert "workflow.store.tables" in loaded  # it did read the database
     assert _among(loaded, HEAVY) == []
+
+
+def test_tasks_list_loads_neither_the_orm_nor_structlog_nor_the_events(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'planflow.db'}"
+    _planflow(tmp_path, "--db", db, "init", "--simulation")
+    _planflow(tmp_path, "--db", db, "plans", "load", str(ROOT / "definitions" / "lang-son-skhdt"))
+    for argv in (["tasks", "list"], ["tasks", "list", "--format", "json"]):
+        out, loaded = _probe(tmp_path, "--db", db, *argv)
+        assert "lsn-skhdt-papi-2024" in out  # it did list the plan's tasks
+        assert _among(loaded, NOT_FOR_A_READ) == [], argv
+
+
+def test_a_command_that_logs_still_logs_as_configured(tmp_path: Path) -> None:
+    """structlog loads at the first event, and the root options still decide where it goes:
+    nothing on stderr by default, console lines with --verbose, JSON lines with --log-json."""
+    folder = str(ROOT / "definitions" / "lang-son-skhdt")
+
+    def load(name: str, *options: str) -> str:
+        db = f"sqlite:///{tmp_path / name}"
+        _planflow(tmp_path, "--db", db, "init", "--simulation")
+        return _planflow(tmp_path, "--db", db, *options, "plans", "load", folder).stderr
+
+    assert load("quiet.db") == ""
+    shown = load("verbose.db", "--verbose")
+    assert shown.count("[info     ] definitions.loaded") == 3, shown
+    events = [json.loads(line) for line in load("json.db", "--verbose", "--log-json").splitlines()]
+    assert [e["kind"] for e in events] == ["organisation", "procedures", "plan"]
+    assert {e["event"] for e in events} == {"definitions.loaded"}
+    assert all(e["timestamp"].endswith("+07:00") for e in events)
 
 
 def test_lazy_module_runs_the_module_at_first_use() -> None:

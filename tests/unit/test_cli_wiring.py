@@ -40,7 +40,7 @@ COMMAND_TREE: list[tuple[str, list[str]]] = [
     ("tasks", ["list", "show", "history", "start", "submit", "return", "verify", "close",
                "reassign", "withdraw"]),
     ("audit", ["query", "verify", "anchor", "replay", "export"]),
-    ("plans", ["validate", "load", "list", "show", "schema", "new"]),
+    ("plans", ["validate", "load", "list", "show", "schema", "new", "import"]),
     ("orgs", ["new", "list", "show"]),
     ("lifecycle", ["diagram"]),
     ("dossiers", ["receive", "import", "delay", "list", "show"]),

@@ -23,6 +23,8 @@ from workflow.cli.options import (
 )
 from workflow.cli.output import Format, render_object, render_rows
 from workflow.cli.runtime import context, host_context, os_user
+from workflow.cli.secret_files import SecretFileOpt, deliver_secret, reserved
+from workflow.cli.terminal import visible
 from workflow.clock import LOCAL_TZ
 from workflow.domain.access import Permission
 from workflow.errors import InvalidInput
@@ -83,23 +85,30 @@ def _show_link(invitation: service.Invitation, what: str, fmt: Format) -> None:
 def bootstrap_admin(
     person: PersonArg,
     base_url: BaseUrlOpt = DEFAULT_BASE_URL,
+    secret_file: SecretFileOpt = None,
     fmt: FormatOpt = "table",
 ) -> None:
     """The database's first administrator, once: run on the database's host, recorded with
     the operating-system user who ran it. The person must hold the admin role in their
     organisation's file. Prints their sign-up link and an administrator's API token (24 h)
-    for the command line, each once."""
+    for the command line, each once (the token's secret to --secret-file if given)."""
     out = parse_format(fmt, (Format.TABLE, Format.JSON))
     url = parse_base_url(base_url)
     ctx = host_context()
-    invitation, token = service.bootstrap_admin(ctx, person, os_user(), url)
+    with reserved(secret_file) as fd:
+        invitation, token = service.bootstrap_admin(ctx, person, os_user(), url)
+        if fd is not None:
+            deliver_secret(fd, token.secret, token.id)
+    shown: dict[str, str] = (
+        {"secret": token.secret} if secret_file is None else {"secret_file": str(secret_file)}
+    )
     if out is Format.JSON:
         render_object(
             {
                 **_link(invitation, "sign-up"),
                 "token": {
                     "id": token.id,
-                    "secret": token.secret,
+                    **shown,
                     "person": token.person,
                     "organisation": token.organisation,
                     "permissions": token.permissions,
@@ -111,10 +120,15 @@ def bootstrap_admin(
         return
     typer.echo(f"{person} is the first administrator of {token.organisation}.")
     _show_link(invitation, "sign-up", out)
-    typer.echo(
+    head = (
         f"administrator's API token {token.id} ({', '.join(token.permissions)}; until "
-        f"{_when(token.expires_at)} Vietnam time; shown once, keep it secret):"
+        f"{_when(token.expires_at)} Vietnam time"
     )
+    if secret_file is not None:
+        typer.echo(f"{head}): its secret is in {visible(str(secret_file))} (keep it secret)")
+        typer.echo(f"use it with: export PLANFLOW_TOKEN=$(cat {visible(str(secret_file))})")
+        return
+    typer.echo(f"{head}; shown once, keep it secret):")
     typer.echo(token.secret)
     typer.echo("use it with: export PLANFLOW_TOKEN=<the token>")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -129,8 +130,27 @@ def demo(
     typer.echo(f"  audit log       intact: {summary.audit_entries} entries verified")
     typer.echo(f"  audit anchor    {summary.anchor}")
     typer.echo(
-        "\nNext: planflow --db " + summary.database + " tasks list --overdue --as-of 2024-06-30"
+        f"\nNext: {planflow_command()} --db {summary.database} tasks list --overdue "
+        "--as-of 2024-06-30"
     )
+
+
+def planflow_command() -> str:
+    """How to type planflow again in this shell: `planflow` when that is what the PATH finds,
+    else the path of the script that ran (`.venv/bin/planflow` right after the README's
+    install command, before the environment is activated)."""
+    script = Path(sys.argv[0])
+    if script.name != "planflow":  # `python -m workflow.cli`: the script beside Python
+        script = Path(sys.executable).with_name("planflow")
+        if not script.exists():
+            return f"{sys.executable} -m workflow.cli"
+    found = shutil.which("planflow")
+    if found is not None and Path(found).resolve() == script.resolve():
+        return "planflow"
+    try:
+        return str(script.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(script.absolute())
 
 
 @contextmanager

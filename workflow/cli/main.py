@@ -27,6 +27,7 @@ from workflow.cli import (
     flows_cmd,
     init_cmd,
     inspections_cmd,
+    plan_import_cmd,
     plans_cmd,
     reports_cmd,
     serve_cmd,
@@ -61,6 +62,7 @@ COMMANDS: tuple[CommandModule, ...] = (
     tasks_cmd,
     audit_cmd,
     plans_cmd,  # plans, orgs, lifecycle
+    plan_import_cmd,  # plans import
     dossiers_cmd,  # dossiers, procedures
     flows_cmd,
     calendar_cmd,
@@ -74,7 +76,7 @@ COMMANDS: tuple[CommandModule, ...] = (
 )
 
 
-def build() -> typer.Typer:
+def _root_app() -> typer.Typer:
     app = typer.Typer(
         name="planflow",
         help="Auditable workflow engine for provincial reform plans.",
@@ -83,9 +85,29 @@ def build() -> typer.Typer:
         pretty_exceptions_enable=False,
     )
     app.callback()(_root)
+    return app
+
+
+def build() -> typer.Typer:
+    app = _root_app()
     for module in COMMANDS:
         module.register(app)
     return app
+
+
+def _app_for(args: Sequence[str]) -> typer.Typer:
+    """The app that parses `args`: the root with only the group or command they name (Typer
+    builds a command by reading its signature, ~30 ms for all of them, as much as some
+    commands take to run); the whole app for anything else (`planflow --help`, a name that
+    is no command: its message is the same either way)."""
+    name = args[0] if args else None
+    groups = [group for group in app.registered_groups if group.name == name]
+    commands = [command for command in app.registered_commands if command.name == name]
+    if not groups and not commands:
+        return app
+    slim = _root_app()
+    slim.registered_groups, slim.registered_commands = groups, commands
+    return slim
 
 
 def _root(
@@ -160,7 +182,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (tests call this in-process)."""
     RUNTIME.db, RUNTIME.log_json, RUNTIME.verbose, RUNTIME.token = None, False, False, None
     args = _hoist_global_options(list(sys.argv[1:] if argv is None else argv))
-    command = typer.main.get_command(app)
+    command = typer.main.get_command(_app_for(args))
     try:
         result = command.main(args=args, prog_name="planflow", standalone_mode=False)
         sys.stdout.flush()  # a full disk under `> FILE` is told here, not at exit

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from workflow.cli.new_files import write_new
 from workflow.cli.options import FormatOpt, parse_format
 from workflow.cli.output import Format, render_object, render_rows, to_json
 from workflow.cli.runtime import access_of, context, host_context, production
@@ -224,19 +225,12 @@ OutOpt = Annotated[
 
 def _write_new(text: str, out: Path | None) -> None:
     """To stdout, or to a new file: a file being filled in is never overwritten."""
-    if out is None:
-        sys.stdout.write(text)
-        return
-    try:
-        with out.open("x", encoding="utf-8") as handle:
-            handle.write(text)
-    except FileExistsError:
-        raise InvalidInput(f"{out} already exists; choose another --out or move it") from None
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {out}: {exc.strerror}") from None
-    typer.echo(
-        f"wrote {out}; fill in the values marked THAY, then: planflow plans validate", err=True
-    )
+    write_new(text, out)
+    if out is not None:
+        typer.echo(
+            f"wrote {out}; fill in the values marked THAY, then: planflow plans validate",
+            err=True,
+        )
 
 
 @plans_app.command("new")
@@ -257,7 +251,8 @@ def plans_new(
         orgs, _ = validate([found])
         if org in orgs.organisations:
             lead = orgs.organisations[org][0].office_unit
-    _write_new(scaffold.plan_file(org, lead, scaffold.this_year()), out)
+    schema = scaffold.schema_line(out)
+    _write_new(scaffold.plan_file(org, lead, scaffold.this_year(), schema), out)
 
 
 @orgs_app.command("new")
@@ -271,7 +266,7 @@ def orgs_new(
         raise InvalidInput(f"organisation code {code!r} is not valid: {CODE_HELP}")
     if not name.strip():
         raise InvalidInput("--name is empty; give the organisation's full name")
-    _write_new(scaffold.organisation_file(code, name.strip()), out)
+    _write_new(scaffold.organisation_file(code, name.strip(), scaffold.schema_line(out)), out)
 
 
 @orgs_app.command("list")

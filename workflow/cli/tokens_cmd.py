@@ -15,6 +15,8 @@ import typer
 from workflow.cli.options import MAX_ID, FormatOpt, parse_format
 from workflow.cli.output import Format, render_object, render_rows
 from workflow.cli.runtime import context
+from workflow.cli.secret_files import SecretFileOpt, deliver_secret, reserved
+from workflow.cli.terminal import visible
 from workflow.clock import LOCAL_TZ
 from workflow.domain.access import Permission
 from workflow.lazy import lazy_module
@@ -52,16 +54,24 @@ def create(
         str, typer.Option(help='What uses it, e.g. "hệ thống một cửa" (shown in listings).')
     ],
     days: Annotated[int, typer.Option(help="Days until it expires (1 to 366).")] = DEFAULT_DAYS,
+    secret_file: SecretFileOpt = None,
     fmt: FormatOpt = "table",
 ) -> None:
-    """Make a token; its secret is printed once (keep it secret: it acts as the person)."""
+    """Make a token; its secret is printed once, or written to --secret-file (keep it
+    secret: it acts as the person)."""
     out = parse_format(fmt, (Format.TABLE, Format.JSON))
-    issued = service.create(context(), person, permission, days, label)
+    with reserved(secret_file) as fd:
+        issued = service.create(context(), person, permission, days, label)
+        if fd is not None:
+            deliver_secret(fd, issued.secret, issued.id)
+    shown: dict[str, str] = (
+        {"secret": issued.secret} if secret_file is None else {"secret_file": str(secret_file)}
+    )
     if out is Format.JSON:
         render_object(
             {
                 "id": issued.id,
-                "secret": issued.secret,
+                **shown,
                 "person": issued.person,
                 "organisation": issued.organisation,
                 "permissions": issued.permissions,
@@ -71,11 +81,14 @@ def create(
         )
         return
     until = issued.expires_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
-    typer.echo(
+    head = (
         f"API token {issued.id} for {issued.person} ({issued.organisation}): "
-        f"{', '.join(issued.permissions)}; until {until} Vietnam time. Shown once, keep it "
-        "secret:"
+        f"{', '.join(issued.permissions)}; until {until} Vietnam time."
     )
+    if secret_file is not None:
+        typer.echo(f"{head} Its secret is in {visible(str(secret_file))} (keep it secret).")
+        return
+    typer.echo(f"{head} Shown once, keep it secret:")
     typer.echo(issued.secret)
 
 

@@ -59,7 +59,8 @@ def web(
         ),
     ] = 4,
 ) -> None:
-    """Serve the JSON API under /api/v1 (docs at /api/docs) until Ctrl-C."""
+    """Serve the web pages (sign in at /) and the JSON API under /api/v1 (docs at /api/docs)
+    until Ctrl-C."""
     if os.environ.get("PLANFLOW_NOW"):
         raise InvalidInput(
             "planflow web runs on the system's clock: unset PLANFLOW_NOW (the API never "
@@ -104,7 +105,8 @@ def web(
             err=True,
         )
     typer.echo(
-        f"planflow web: {settings.public_url}/api/v1 (docs: {settings.public_url}/api/docs), "
+        f"planflow web: pages at {settings.public_url}/, API at {settings.public_url}/api/v1 "
+        f"(docs: {settings.public_url}/api/docs), "
         f"{mode} database {shown}; Ctrl-C to stop",
         err=True,
     )

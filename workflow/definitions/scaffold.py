@@ -11,14 +11,31 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import unicodedata
+from pathlib import Path
 
 from workflow.definitions.models import CODE_PATTERN
 
-SCHEMA_LINE = "# yaml-language-server: $schema=planflow-schema.json"
+SCHEMA_FILE = "planflow-schema.json"
+SCHEMA_LINE = f"# yaml-language-server: $schema={SCHEMA_FILE}"
 # What `planflow plans schema > planflow-schema.json` writes next to the files: editors with
 # the YAML language server then check and complete each field as it is typed.
+
+
+def schema_line(target: Path | None) -> str:
+    """The schema line for a file written at `target`: the path, relative to it, of the
+    nearest planflow-schema.json in its folder or above (a plan in `plans/` points at the
+    organisation folder's `../planflow-schema.json`); the plain name when there is none yet."""
+    if target is None:
+        return SCHEMA_LINE
+    folder = target.absolute().parent
+    for above in (folder, *folder.parents):
+        if (above / SCHEMA_FILE).is_file():
+            relative = os.path.relpath(above / SCHEMA_FILE, folder)
+            return f"# yaml-language-server: $schema={Path(relative).as_posix()}"
+    return SCHEMA_LINE
 
 
 def _quoted(text: str) -> str:
@@ -36,11 +53,11 @@ def valid_code(code: str) -> bool:
     return re.fullmatch(CODE_PATTERN, code) is not None
 
 
-def organisation_file(code: str, name: str) -> str:
+def organisation_file(code: str, name: str, schema: str = SCHEMA_LINE) -> str:
     """A new organisation's file: one office unit and one administrator, to complete."""
     person = f"{slug(code)}.vp.quan-tri"
     return f"""\
-{SCHEMA_LINE}
+{schema}
 # Tệp cơ quan, đơn vị: các phòng, nhóm phòng, người dùng và lịch làm việc riêng.
 # Điền lần lượt từng mục; các giá trị có ghi "THAY" là giá trị mẫu, phải thay bằng giá trị thật.
 # Kiểm tra sau mỗi lần sửa: planflow plans validate TỆP-NÀY.yaml
@@ -89,11 +106,11 @@ calendar:
 """
 
 
-def plan_file(org: str, lead_unit: str, year: int) -> str:
+def plan_file(org: str, lead_unit: str, year: int, schema: str = SCHEMA_LINE) -> str:
     """A plan skeleton for `org`: its header and one task to copy, to complete."""
     plan_id = f"{slug(org)}-ke-hoach-{year}"
     return f"""\
-{SCHEMA_LINE}
+{schema}
 # Kế hoạch: phần đầu văn bản và bảng nhiệm vụ. Các giá trị có ghi "THAY" là giá trị mẫu.
 # Kiểm tra sau mỗi lần sửa, cùng tệp cơ quan: planflow plans validate TỆP-CƠ-QUAN.yaml TỆP-NÀY.yaml
 kind: plan

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from workflow.clock import SystemClock
 from workflow.context import Context
-from workflow.domain.events import DatabaseInitialised
 from workflow.errors import InvalidInput, PermissionDenied
 
 PRODUCTION = "production"
@@ -35,6 +34,10 @@ def initialise(ctx: Context, *, simulation: bool, os_user: str) -> str:
                 "a production database is dated by the system's clock: unset PLANFLOW_NOW "
                 "(or make a simulation database with --simulation)"
             )
+        # Here, not at the top: a command reads the mode first, and the events' classes take
+        # as long to load as a short read takes to run.
+        from workflow.domain.events import DatabaseInitialised
+
         with uow.writing() as tx:
             found = tx.database.mode()  # another `init` may have chosen meanwhile
             if found is None:

@@ -6,10 +6,9 @@ import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from workflow.context import Context
-from workflow.domain.events import Event, TaskCreated, TaskMoved
 from workflow.domain.filters import AuditFilter, TaskFilter
 from workflow.domain.lifecycle import Decision, Move, MoveRequest, State, decide
 from workflow.domain.roles import Actor
@@ -18,6 +17,11 @@ from workflow.errors import Conflict, InvalidInput, NotFound
 from workflow.store.queries.organisations import OrganisationQueries
 from workflow.store.queries.tasks import TaskQueries
 from workflow.store.uow import Tx
+
+# The events load where a task is created or moved, not for a read (`tasks list`): their
+# classes take as long to build as a short read takes to run.
+if TYPE_CHECKING:
+    from workflow.domain.events import Event, TaskMoved
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,8 @@ def insert_new_tasks(
     tx: Tx, new: Sequence[NewTask], *, actor: str, role: str, reason: str
 ) -> list[int]:
     """Insert tasks and their creation events inside the caller's transaction."""
+    from workflow.domain.events import TaskCreated
+
     for organisation, unit in dict.fromkeys((t.organisation, t.lead_unit) for t in new):
         if not tx.organisations.unit_exists(organisation, unit):
             raise NotFound(f"unit {unit!r} does not exist in {organisation}")
@@ -273,6 +279,8 @@ def _event(
     expected: int,
     completed_at: dt.datetime | None,
 ) -> TaskMoved:
+    from workflow.domain.events import TaskMoved
+
     reassigned = decision.move is Move.REASSIGN
     return TaskMoved(
         actor=actor.id,

@@ -35,7 +35,6 @@ from sqlalchemy import Connection, Engine
 
 from workflow.clock import Clock, SystemClock
 from workflow.domain.audit_chain import Record
-from workflow.domain.events import Event
 from workflow.domain.principals import Principal
 from workflow.domain.tasks import TaskView
 from workflow.errors import PermissionDenied
@@ -45,6 +44,7 @@ from workflow.store.engine import backend_for, open_engine, translated
 # Each query and repository module loads when a transaction first uses it: a command that
 # lists tasks does not load the organisations' files' models nor the reports' queries.
 if TYPE_CHECKING:
+    from workflow.domain.events import Event
     from workflow.store.queries.accounts import AccountQueries
     from workflow.store.queries.audit import AuditQueries
     from workflow.store.queries.database import DatabaseQueries

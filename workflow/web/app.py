@@ -3,6 +3,7 @@
     /api/v1/...          the JSON API (the routers of `ROUTERS`)
     /api/openapi.json    its OpenAPI document
     /api/docs            the interactive docs (Swagger UI)
+    /, /sign-in, ...     the web pages people use (`workflow.web.pages`), /static their files
 
 Adding a router: a module under `workflow/web/routers/` defining `router`, and its line in
 `ROUTERS`.
@@ -25,6 +26,7 @@ from workflow.store.engine import open_engine
 from workflow.web import errors
 from workflow.web.auth import Web, anonymous
 from workflow.web.middleware import CSP, BodyLimit, Edge
+from workflow.web.pages import install as install_pages
 from workflow.web.routers import (
     accounts,
     audit,
@@ -89,6 +91,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(router, prefix=API)
     app.add_api_route(DOCS_URL, docs, methods=["GET"], include_in_schema=False)
     app.add_api_route(DOCS_URL + "/init.js", docs_script, methods=["GET"], include_in_schema=False)
+    install_pages(app)
     # Outermost last: Edge sees every answer, the proxy headers are read before the limit.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.forwarded_allow_ips))

@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import and_, func, select
 
 from workflow.clock import as_utc
-from workflow.domain import replay_model
 from workflow.domain.filters import TaskFilter
 from workflow.domain.lifecycle import NOT_DONE, State
 from workflow.domain.roles import Actor, Role
@@ -79,8 +78,6 @@ _SUBJECT_AND_ACTOR = (
     "LEFT OUTER JOIN person_roles ON person_roles.person_id = people.id "
     "WHERE tasks.id = ?"
 )
-# The columns replay compares (the domain names them), and the id to match them by.
-_REPLAYED = ("id", *replay_model.COMPARED)
 
 
 def replay_text(name: str, value: Any) -> Any:
@@ -170,7 +167,11 @@ class TaskQueries(Queries):
 
     def as_replay_compares(self) -> list[dict[str, Any]]:
         """Every task's columns that `audit replay` rebuilds from the log, by id."""
-        columns = [tasks.c[name] for name in _REPLAYED]
+        # Imported here: it loads every audit event's class, which listing tasks never needs.
+        from workflow.domain import replay_model
+
+        # The columns replay compares (the domain names them), and the id to match them by.
+        columns = [tasks.c[name] for name in ("id", *replay_model.COMPARED)]
         return [
             {name: replay_text(name, value) for name, value in row._asdict().items()}
             for row in self.conn.execute(select(*columns).order_by(tasks.c.id))
