@@ -21,6 +21,7 @@ from bench import (
     memory,
     startup,
     transitions,
+    web,
 )
 from bench.common import (
     BACKENDS,
@@ -45,6 +46,7 @@ GROUPS = (
     "aggregate",
     "http",
     "startup",
+    "web",
 )
 WRITERS = (1, 8)
 FULL = {
@@ -60,6 +62,9 @@ FULL = {
     "http_tasks": 100_000,  # among which the office's inbox is listed
     "http_clients": 50,  # listing it at once
     "startup_runs": 15,  # each command, in fresh processes
+    "web_tasks": 100_000,  # among which the inbox page is rendered
+    "web_entries": 1_000_000,  # over which the log search page searches
+    "web_requests": 200,  # of each page, and as many API calls beside them
 }
 QUICK = {
     "moves": 200,
@@ -74,6 +79,9 @@ QUICK = {
     "http_tasks": 2_000,
     "http_clients": 5,
     "startup_runs": 3,
+    "web_tasks": 2_000,
+    "web_entries": 20_000,
+    "web_requests": 20,
 }
 
 NOTES = [
@@ -254,6 +262,16 @@ def plan(sizes: dict[str, int], quick: bool, groups: list[str]) -> list[tuple[st
             return {f"startup.{s.backend}": startup.bench(s.fresh(), sizes["startup_runs"], quick)}
 
         runs.append(("CLI start-up", start))
+    if "web" in groups:
+
+        def pages(s: Scratch) -> dict[str, Any]:
+            out = web.bench(
+                s.fresh, sizes["web_tasks"], sizes["web_entries"], sizes["web_requests"], quick
+            )
+            backend = s.backend
+            return {f"web_inbox.{backend}": out["inbox"], f"web_search.{backend}": out["search"]}
+
+        runs.append(("web pages", pages))
     return runs
 
 
@@ -272,6 +290,7 @@ KEYS_BY_GROUP: dict[str, list[tuple[str, str | None]]] = {
     "aggregate": [("aggregate.{}", aggregate.TARGET)],
     "http": [("http_move.{}", http.MOVE_TARGET), ("http_inbox.{}", http.INBOX_TARGET)],
     "startup": [("startup.{}", startup.TARGET)],
+    "web": [("web_inbox.{}", web.INBOX_TARGET), ("web_search.{}", web.SEARCH_TARGET)],
 }
 
 

@@ -223,7 +223,23 @@ def tables(results: Results) -> list[str]:
             _met(e),
         ],
     )
+
+    def page_row(size: str) -> Callable[[str, dict[str, Any]], list[str]]:
+        def row(k: str, e: dict[str, Any]) -> list[str]:
+            figures = ("page_p50_ms", "page_p95_ms", "api_p50_ms", "api_p95_ms")
+            return [backend_of(k), *_figure(e, size, *figures), _met(e)]
+
+        return row
+
+    for prefix, title, size in (
+        ("web_inbox", "The inbox page beside the API call (ms, one client)", "tasks"),
+        ("web_search", "The log search page beside the API call (ms, one client)", "entries"),
+    ):
+        head = ["backend", size, "page p50", "page p95", "API p50", "API p95", "met"]
+        lines += _section(results, prefix, title, head, page_row(size))
     known = (
+        "web_inbox.",
+        "web_search.",
         "startup.",
         "transitions.",
         "audit_verify.",

@@ -6,6 +6,9 @@ database computes in a handful of grouped queries; one more renders its files. N
 run per row. Safe to run twice: the second run returns the stored snapshot and writes the
 same bytes again; only `revise` makes a new revision.
 
+Each run publishes a Prefect table artifact (`flows.artifacts`): the snapshot and the files
+written; a task that fails on a transient database error is retried (`flows.retries`).
+
 Who the run acts as (the person who started it, its schedule, or `flow:aggregate`) is
 `flows.runtime.acting`'s answer; each run is recorded for its day (`services.flow_runs`).
 """
@@ -20,6 +23,8 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NONE
 
+from flows import artifacts
+from flows.retries import ON_TRANSIENT_ERRORS
 from flows.runtime import PrincipalFields, acting, context
 from workflow.clock import today_local
 from workflow.services import flow_runs
@@ -28,7 +33,7 @@ from workflow.services import reports as service
 ACTOR = service.ACTOR
 
 
-@task(name="aggregate-run", cache_policy=NONE)
+@task(name="aggregate-run", cache_policy=NONE, **ON_TRANSIENT_ERRORS)
 def record_run(
     db_url: str, organisation: str, now: dt.datetime | None, principal: PrincipalFields | None
 ) -> None:
@@ -37,7 +42,7 @@ def record_run(
     flow_runs.record(ctx, "aggregate", organisation, today_local(ctx.clock))
 
 
-@task(name="aggregate-snapshot", cache_policy=NONE)
+@task(name="aggregate-snapshot", cache_policy=NONE, **ON_TRANSIENT_ERRORS)
 def snapshot(
     db_url: str,
     request: service.Request,
@@ -49,7 +54,7 @@ def snapshot(
     return service.generate(ctx, request, Path(out_dir))
 
 
-@task(name="aggregate-files", cache_policy=NONE)
+@task(name="aggregate-files", cache_policy=NONE, **ON_TRANSIENT_ERRORS)
 def files(outcome: service.Outcome, out_dir: str) -> tuple[dict[str, str], float]:
     """The files recorded with the snapshot, written once its transaction has committed."""
     started = time.perf_counter()
@@ -84,6 +89,12 @@ def aggregate_flow(
     request = service.Request(organisation, period, rule, revise, reason, requested_by)
     outcome = snapshot(db_url, request, out_dir, now, principal)
     paths, render_seconds = files(outcome, out_dir)
+    report = {**outcome.report, "created": outcome.created}
+    artifacts.publish(
+        artifacts.report_rows(report, paths),
+        artifacts.key("report", organisation, period, rule),
+        artifacts.report_description(report),
+    )
     total = time.perf_counter() - started
     work = outcome.seconds + render_seconds
     return {

@@ -9,6 +9,10 @@ does nothing on a day the organisation does not work: no letter is dated on a ho
 the notice window, counted from the next working day, would otherwise reach a working day
 further than on the working day before, apologising for dossiers not yet late.
 
+Each run publishes a Prefect table artifact (`flows.artifacts`) listing the letters it
+numbered and wrote, its escalations and reminders; a task that fails on a transient database
+error is retried (`flows.retries`).
+
 Who the run acts as (the person who started it, its schedule, or `flow:apology`) is
 `flows.runtime.acting`'s answer; the run is recorded for the day it works as of
 (`services.flow_runs`), which a production database keeps going forward.
@@ -24,6 +28,8 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NONE
 
+from flows import artifacts
+from flows.retries import ON_TRANSIENT_ERRORS
 from flows.runtime import PrincipalFields, acting, batches, context, scheduled_day
 from workflow.services import apology as service
 from workflow.services import flow_runs
@@ -32,7 +38,7 @@ BATCH_SIZE = 500
 ACTOR = service.ACTOR
 
 
-@task(name="apology-run", cache_policy=NONE)
+@task(name="apology-run", cache_policy=NONE, **ON_TRANSIENT_ERRORS)
 def record_run(
     db_url: str,
     as_of: dt.date,
@@ -44,7 +50,7 @@ def record_run(
     return flow_runs.record(ctx, "apology", organisation, as_of)
 
 
-@task(name="apology-find-work", cache_policy=NONE)
+@task(name="apology-find-work", cache_policy=NONE, **ON_TRANSIENT_ERRORS)
 def find_work(
     db_url: str,
     as_of: dt.date,
@@ -55,7 +61,7 @@ def find_work(
     return service.find_work(context(db_url, now, ACTOR, principal), as_of, organisation)
 
 
-@task(name="apology-letters-batch", cache_policy=NONE)
+@task(name="apology-letters-batch", cache_policy=NONE, **ON_TRANSIENT_ERRORS)
 def letters_batch(
     db_url: str,
     as_of: dt.date,
@@ -68,7 +74,7 @@ def letters_batch(
     return service.process_dossiers(ctx, as_of, ids, Path(out_dir))
 
 
-@task(name="apology-reminders-batch", cache_policy=NONE)
+@task(name="apology-reminders-batch", cache_policy=NONE, **ON_TRANSIENT_ERRORS)
 def reminders_batch(
     db_url: str,
     as_of: dt.date,
@@ -79,7 +85,7 @@ def reminders_batch(
     return service.process_reminders(context(db_url, now, ACTOR, principal), as_of, ids)
 
 
-@task(name="apology-day", cache_policy=NONE)
+@task(name="apology-day", cache_policy=NONE, **ON_TRANSIENT_ERRORS)
 def day_task(
     db_url: str,
     organisation: str | None,
@@ -107,11 +113,16 @@ def apology_flow(
     if as_of is None:
         as_of, day_off = day_task(db_url, organisation, now, principal)
         if day_off is not None:
-            return _nothing(as_of, day_off, time.perf_counter() - started)
+            nothing = _nothing(as_of, day_off, time.perf_counter() - started)
+            _publish(nothing, organisation)
+            return nothing
     record_run(db_url, as_of, organisation, now, principal)
     work = find_work(db_url, as_of, organisation, now, principal)
     letters: list[dict[str, Any]] = []
     escalations: list[dict[str, Any]] = []
+    # Late dossiers whose unit declared no reason: no letter can be written for them (it must
+    # say why); the office sees them in the run's summary and artifact, and in the log.
+    refused: list[dict[str, Any]] = []
     reminders: list[dict[str, Any]] = []
     work_seconds = work.seconds
     for chunk in batches(work.dossiers, batch_size):
@@ -119,12 +130,13 @@ def apology_flow(
         work_seconds += result.seconds
         letters += result.letters
         escalations += result.escalations
+        refused += result.refused
     for chunk in batches(work.reminders, batch_size):
         result = reminders_batch(db_url, as_of, chunk, now, principal)
         work_seconds += result.seconds
         reminders += result.reminders
     total = time.perf_counter() - started
-    return {
+    summary: dict[str, Any] = {
         "as_of": as_of.isoformat(),
         "skipped": None,
         "rules": work.rules,
@@ -132,6 +144,7 @@ def apology_flow(
         "letters": letters,
         "reminders": reminders,
         "escalations": escalations,
+        "refused": refused,
         "batches": len(batches(work.dossiers, batch_size))
         + len(batches(work.reminders, batch_size)),
         "seconds": {
@@ -140,6 +153,17 @@ def apology_flow(
             "prefect": round(total - work_seconds, 3),  # orchestration overhead
         },
     }
+    _publish(summary, organisation)
+    return summary
+
+
+def _publish(result: dict[str, Any], organisation: str | None) -> None:
+    """What the run issued, as a table in the Prefect UI (`flows.artifacts`)."""
+    artifacts.publish(
+        artifacts.apology_rows(result),
+        artifacts.key("apology", organisation or "all"),
+        artifacts.apology_description(result, organisation),
+    )
 
 
 def _nothing(as_of: dt.date, day_off: str, seconds: float) -> dict[str, Any]:
@@ -151,6 +175,7 @@ def _nothing(as_of: dt.date, day_off: str, seconds: float) -> dict[str, Any]:
         "letters": [],
         "reminders": [],
         "escalations": [],
+        "refused": [],
         "batches": 0,
         "seconds": {"total": round(seconds, 3), "database": 0.0, "prefect": round(seconds, 3)},
     }

@@ -8,6 +8,10 @@ Without `period` (a scheduled run, see `planflow serve`) it draws for the period
 in, and does nothing on a day the organisation does not work (no draw, no conclusion notice
 dated on a holiday): the period's first working-day run makes its draw.
 
+Each run publishes a Prefect table artifact (`flows.artifacts`): the draw, its inspection
+tasks, the conclusion notices it numbered and wrote; a task that fails on a transient
+database error is retried (`flows.retries`).
+
 Who the run acts as (the inspector who started it, its schedule, or `flow:inspection`) is
 `flows.runtime.acting`'s answer; each run is recorded for its day (`services.flow_runs`).
 """
@@ -22,6 +26,8 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NONE
 
+from flows import artifacts
+from flows.retries import ON_TRANSIENT_ERRORS
 from flows.runtime import (
     PrincipalFields,
     acting,
@@ -40,7 +46,7 @@ from workflow.services.organisations import known_organisations
 BATCH_SIZE = 50  # conclusions render two documents each: small batches keep a transaction short
 
 
-@task(name="inspection-draw", cache_policy=NONE)
+@task(name="inspection-draw", cache_policy=NONE, **ON_TRANSIENT_ERRORS)
 def draw_task(
     db_url: str,
     organisation: str,
@@ -59,7 +65,7 @@ def draw_task(
     return drawn.as_json()
 
 
-@task(name="inspection-run", cache_policy=NONE)
+@task(name="inspection-run", cache_policy=NONE, **ON_TRANSIENT_ERRORS)
 def record_run(
     db_url: str, organisation: str, now: dt.datetime | None, principal: PrincipalFields | None
 ) -> None:
@@ -69,7 +75,7 @@ def record_run(
     flow_runs.record(ctx, "inspection", organisation, today_local(ctx.clock))
 
 
-@task(name="inspection-find-conclusions", cache_policy=NONE)
+@task(name="inspection-find-conclusions", cache_policy=NONE, **ON_TRANSIENT_ERRORS)
 def find_conclusions(
     db_url: str, organisation: str, now: dt.datetime | None, principal: PrincipalFields | None
 ) -> list[int]:
@@ -77,7 +83,7 @@ def find_conclusions(
     return records.pending_conclusions(ctx, organisation)
 
 
-@task(name="inspection-conclude-batch", cache_policy=NONE)
+@task(name="inspection-conclude-batch", cache_policy=NONE, **ON_TRANSIENT_ERRORS)
 def conclude_batch(
     db_url: str,
     ids: list[int],
@@ -89,7 +95,7 @@ def conclude_batch(
     return [c.as_json() for c in records.conclude(ctx, ids, Path(out_dir))]
 
 
-@task(name="inspection-period", cache_policy=NONE)
+@task(name="inspection-period", cache_policy=NONE, **ON_TRANSIENT_ERRORS)
 def period_now(
     db_url: str, organisation: str, now: dt.datetime | None, principal: PrincipalFields | None
 ) -> str:
@@ -100,7 +106,7 @@ def period_now(
     return current_period(ctx.clock.now().astimezone(LOCAL_TZ).date(), every)
 
 
-@task(name="inspection-day", cache_policy=NONE)
+@task(name="inspection-day", cache_policy=NONE, **ON_TRANSIENT_ERRORS)
 def day_task(
     db_url: str, organisation: str, now: dt.datetime | None, principal: PrincipalFields | None
 ) -> tuple[dt.date, str | None]:
@@ -129,12 +135,14 @@ def inspection_flow(
     if period is None:
         day, day_off = day_task(db_url, organisation, now, principal)
         if day_off is not None:
-            return {
+            skipped: dict[str, Any] = {
                 "organisation": organisation,
                 "skipped": f"{day.isoformat()} is not a working day ({day_off})",
                 "conclusions": [],
                 "seconds": round(time.perf_counter() - started, 3),
             }
+            _publish(skipped, organisation)
+            return skipped
         period = period_now(db_url, organisation, now, principal)
     record_run(db_url, organisation, now, principal)
     result = draw_task(
@@ -146,4 +154,14 @@ def inspection_flow(
     result["conclusions"] = conclusions
     result["skipped"] = None
     result["seconds"] = round(time.perf_counter() - started, 3)
+    _publish(result, organisation)
     return result
+
+
+def _publish(result: dict[str, Any], organisation: str) -> None:
+    """What the run issued, as a table in the Prefect UI (`flows.artifacts`)."""
+    artifacts.publish(
+        artifacts.inspection_rows(result),
+        artifacts.key("inspection", organisation),
+        artifacts.inspection_description(result),
+    )

@@ -246,7 +246,10 @@ def _report_run(
             "window": result["window"],
             "snapshot": result["snapshot"],
             "hash": result["hash"],
-            "tasks": totals.get("tasks"),
+            "tasks": totals.get("tasks"),  # open in the window (planflow.report/2)
+            "tasks_completed": totals.get("tasks_completed"),
+            "tasks_overdue": totals.get("tasks_overdue"),
+            "provisional": result.get("provisional"),
             "files": result["files"],
         }
     )
@@ -281,7 +284,10 @@ def _a_working_day(
     for dossier in dossier_service.list_dossiers(ctx, state=State.ASSIGNED):
         due = dt.date.fromisoformat(dossier["due_date"])
         cast = casts[dossier["organisation"]]
-        if due > day + dt.timedelta(days=2) or dossier["id"] in summary.stuck:
+        if dossier["id"] in summary.stuck:
+            _declare_delay(ctx, dossier, cast, day, summary)
+            continue
+        if due > day + dt.timedelta(days=2):
             continue
         roll = rng.random()
         if roll < 0.7:  # handled in time: proposed, approved, returned to the applicant
@@ -293,6 +299,22 @@ def _a_working_day(
                     ctx, dossier["id"], rng.choice(DELAY_REASONS), rng.randint(2, 4), member
                 )
                 summary.delays += 1
+
+
+def _declare_delay(
+    ctx: Context, dossier: dict[str, Any], cast: _Cast, day: dt.date, summary: DemoSummary
+) -> None:
+    """A dossier the unit knows it cannot finish in time: it declares why (its apology letter
+    states that reason) on the day it learns it, before the due date. Reason, days and who
+    are chosen without the seeded draw, so that the rest of the simulation stays the same."""
+    due = dt.date.fromisoformat(dossier["due_date"])
+    members = cast.by_unit.get(dossier["lead_unit"])
+    if due <= day or dossier["extension_count"] or dossier["delay_reason"] or not members:
+        return
+    number = int(dossier["id"])
+    reason = DELAY_REASONS[number % len(DELAY_REASONS)]
+    dossier_service.delay(ctx, number, reason, 2 + number % 3, members[0].id)
+    summary.delays += 1
 
 
 def _handle(

@@ -64,6 +64,13 @@ class AuditVerificationFailed(PlanflowError):
     exit_code = 6
 
 
+class SignatureInvalid(AuditVerificationFailed):
+    """A signature that does not hold (`planflow documents verify-signature`): the file was
+    changed after it was signed, the signature is not the certificate's, it covers part of
+    the file, or the certificate does not chain to a trust root given. Exit 6, as every
+    failed verification."""
+
+
 class StoreUnavailable(PlanflowError):
     exit_code = 7
 

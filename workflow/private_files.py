@@ -60,3 +60,10 @@ def open_private(path: Path) -> IO[str]:
     except BaseException:
         os.close(fd)
         raise
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """`data` written to `path` from its start, the file 0600 as `open_private` makes it."""
+    with open_private(path) as handle:
+        handle.flush()
+        handle.buffer.write(data)  # type: ignore[attr-defined]

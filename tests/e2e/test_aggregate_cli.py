@@ -41,13 +41,17 @@ def test_aggregate_writes_the_report_once_and_revises_on_request(
     report = json.loads(done.out)
     assert set(report) >= KEYS and report["created"] is True
     assert report["window"] == {"rule": "calendar", "from": "2024-01-01", "to": "2024-06-30"}
-    # III.2, the half-year report due 30/06, never started: overdue on 20/07
-    assert report["totals"]["tasks_by_state"]["assigned"] == report["totals"]["tasks"] == 1
-    assert report["totals"]["tasks_overdue"] == 1
+    # Every task of the plan is open in the half-year (loaded 01/06, none started), not only
+    # the one due in it: III.2's half-year report, due 30/06, overdue at the window's end.
+    assert report["totals"]["tasks_by_state"]["assigned"] == report["totals"]["tasks"] == 9
+    assert (report["totals"]["tasks_due"], report["totals"]["tasks_overdue"]) == (1, 1)
+    # Due in the next half (01/07 to 31/12): the seven continuous tasks and III.2's second.
+    assert report["totals"]["tasks_due_next"] == 8
+    assert report["next_period"]["period"] == "2024H2"
     assert [p["plan"] for p in report["by_plan"]] == ["lsn-skhdt-papi-2024"]
     assert report["generated_by"] == "operator:vp.admin"
     files = {kind: Path(path) for kind, path in report["files"].items()}
-    assert {k: p.name for k, p in files.items()} == {
+    assert {k: files[k].name for k in ("json", "csv", "html")} == {
         "json": "2024H1-calendar-r1.json",
         "csv": "2024H1-calendar-r1.csv",
         "html": "2024H1-calendar-r1.html",
@@ -143,3 +147,37 @@ def test_an_altered_snapshot_is_exit_6_in_one_line_before_prefect_starts(loaded:
         lines = done.err.splitlines()
         assert done.code == 6 and len(lines) == 1, done.err
         assert lines[0].startswith(f"planflow: error: report {stored['snapshot']} was altered")
+
+
+def test_the_province_roll_up_ranks_the_seed_agencies(
+    loaded: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    done = loaded("reports", "province", "--period", "2024Q2", "--format", "json")
+    assert done.code == 0, done.err
+    rolled = json.loads(done.out)
+    rows = {r["organisation"]: r for r in rolled["organisations"]}
+    assert set(rows) == {"LSN-SKHDT", "QNA-BQLKKT"}
+    # Quảng Nam's 2023 tasks, none done, are overdue: 0%, ranked; Lạng Sơn has nothing done
+    # nor overdue yet (its tasks are due at the half-year's end and the year's): unranked.
+    assert (rows["QNA-BQLKKT"]["rank"], rows["QNA-BQLKKT"]["on_time_pct"]) == (1, 0.0)
+    assert (rows["LSN-SKHDT"]["rank"], rows["LSN-SKHDT"]["tasks"]) == (None, 9)
+    table = loaded("reports", "province", "--period", "2024Q2")
+    assert table.code == 0 and "reporting window 2024-03-15 to 2024-06-14" in table.out
+    assert "RANK" in table.out and "QNA-BQLKKT" in table.out
+    csv = loaded("reports", "province", "--period", "2024Q2", "--format", "csv")
+    assert csv.code == 0 and csv.out.lstrip("\ufeff").startswith("period,window,from,to")
+    refused = loaded("reports", "province", "--period", "2024Q4")
+    assert refused.code == 2 and "has not begun" in refused.err
+    assert loaded("reports", "province", "--period", "2024Q2", "--window", "lunar").code == 2
+    # With a token, its person must read every organisation: Lạng Sơn's auditor does not.
+    auditor = "lsn.vp.chu-thi-hanh"
+    assert loaded("accounts", "invite", auditor).code == 0
+    secret = tmp_path / "token"
+    made = loaded(
+        "tokens", "create", "--person", auditor, "--permission", "reports:read",
+        "--label", "báo cáo", "--secret-file", str(secret),
+    )  # fmt: skip
+    assert made.code == 0, made.err
+    monkeypatch.setenv("PLANFLOW_TOKEN", secret.read_text(encoding="utf-8").strip())
+    refused = loaded("reports", "province", "--period", "2024Q2")
+    assert refused.code == 4 and "may not read every organisation" in refused.err

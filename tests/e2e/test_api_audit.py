@@ -11,9 +11,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import text
 
 from tests.e2e.test_api_support import Bearer, Browser, World, error, worlds
+from workflow.domain.audit_chain import FIELDS
 from workflow.services import audit_log
 
 
@@ -168,6 +170,17 @@ def test_export_streams_the_readable_entries_exactly_as_hashed(world: World) -> 
     assert people["snv.auditor"].get("/audit/export", params={"format": "csv"}).text == (
         whole_csv.getvalue()
     )
+    # XLSX: the CSV's rows as a sheet, the same bytes as `planflow audit export --format xlsx`.
+    sheet_file = people["so-a.office1"].get("/audit/export", params={"format": "xlsx"})
+    assert sheet_file.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert 'filename="audit.xlsx"' in sheet_file.headers["content-disposition"]
+    sheet = load_workbook(io.BytesIO(sheet_file.content)).active
+    assert sheet is not None
+    cells = list(sheet.iter_rows(values_only=True))
+    assert list(cells[0]) == list(FIELDS)
+    assert [row[0] for row in cells[1:]] == [row["seq"] for row in rows]
+    whole_xlsx = people["snv.auditor"].get("/audit/export", params={"format": "xlsx"})
+    assert whole_xlsx.content == audit_log.export_xlsx(world.setup)[0]
     error(
         people["so-a.office1"].get("/audit/export", params={"format": "xml"}),
         422,

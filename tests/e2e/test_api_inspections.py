@@ -228,7 +228,7 @@ def test_a_record_from_its_template_to_its_conclusion(province: Province) -> Non
     assert (conclusion["task"], conclusion["unit"], conclusion["number"]) == (
         task,
         unit,
-        f"{task}/TB-TTR",
+        f"01/TB-{A}",  # the first notice of its register this year (no documents: block)
     )
     [fix] = conclusion["fix_tasks"]
     notice = Path(conclusion["html"])

@@ -61,8 +61,23 @@ NON_API = {"/api/openapi.json", "/api/docs", "/api/docs/init.js"}
 # few anyone may open, and those that send a person without a session to sign in first.
 PUBLIC_PAGES = {"/sign-in", "/signup", "/static"}
 SIGNED_IN_PAGES = {"/my-work", "/inbox", "/password", "/second-factor", "/tasks/{task_id}"}
+SIGNED_IN_PAGES |= {"/desk", "/desk/letters/{letter_id}"}  # the one-stop desk
+SIGNED_IN_PAGES |= {"/reports", "/reports/compare", "/reports/{report_id}"}
+SIGNED_IN_PAGES |= {"/reports/{report_id}/download"}
+SIGNED_IN_PAGES |= {"/audit", "/audit/export", "/audit/chain"}  # the auditor's search
 HOME = "/"  # leads to /my-work
 POSTED_PAGES = {"/sign-out", "/tasks/{task_id}/move"}  # forms' targets (CSRF-checked)
+POSTED_PAGES |= {"/audit/chain"}
+POSTED_PAGES |= {"/desk/preview", "/desk/receive", "/desk/import", "/reports/generate"}
+POSTED_PAGES |= {"/desk/dossiers/{dossier_id}/delay"}
+SIGNED_IN_PAGES |= {"/inspections", "/inspections/draw", "/inspections/{inspection_id}"}
+SIGNED_IN_PAGES |= {"/inspections/tasks/{task_id}/record"}
+SIGNED_IN_PAGES |= {"/inspections/tasks/{task_id}/notice/{ext}"}
+POSTED_PAGES |= {"/inspections/draw", "/inspections/{inspection_id}/redraw"}
+POSTED_PAGES |= {"/inspections/tasks/{task_id}/record"}
+SIGNED_IN_PAGES |= {"/admin", "/admin/tokens", "/admin/organisation", "/admin/validate"}
+POSTED_PAGES |= {"/admin/accounts/{person_id}/{action}", "/admin/tokens", "/admin/validate"}
+POSTED_PAGES |= {"/admin/tokens/{token_id}/revoke"}
 READERS = ("staff", "unit_head", "office", "leader", "inspector", "auditor")  # not admin
 AUDITORS = ("office", "leader", "auditor", "admin")  # audit:read
 Status = int | tuple[int, ...]
@@ -441,6 +456,8 @@ ENTRIES: list[Entry] = [
     Entry("GET", "/reports", get("/reports"), expect(READERS, other=200), "office", Permission.REPORTS_READ),
     Entry("GET", "/reports/{report_id}", get("/reports/{w.report}"), expect(READERS), "office", Permission.REPORTS_READ),
     Entry("GET", "/reports/{report_id}/download", get("/reports/{w.report}/download", format="html"), expect(READERS), "office", Permission.REPORTS_READ),
+    # The province roll-up: for whoever reads every agency (SNV's people); nobody of SO-A.
+    Entry("GET", "/reports/province", get("/reports/province", period="2024Q2"), every(403), "office", Permission.REPORTS_READ),
     # The calendar of an agency (asked by name: another agency's is refused), procedures.
     Entry("GET", "/calendar/due", get("/calendar/due", **{"from": "2024-06-03", "days": 3, "org": A}), expect(READERS, other=403), "staff", Permission.TASKS_READ),
     Entry("GET", "/procedures", get("/procedures"), expect(READERS, other=200), "staff", Permission.TASKS_READ),

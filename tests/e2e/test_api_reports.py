@@ -97,6 +97,7 @@ def test_the_office_makes_its_agencys_report_as_of_the_servers_day(province: Pro
         assert got.headers["content-disposition"] == (
             f'attachment; filename="{A}-2024Q1-reporting-r1.{kind}"'
         )
+    assert sorted(report["files"]) == ["csv", "html", "json", "pdf", "xlsx"]
     html = office.get(f"/reports/{snapshot}/download", params={"format": "html"})
     assert html.headers["content-type"].startswith("text/html")
     assert (
@@ -104,7 +105,7 @@ def test_the_office_makes_its_agencys_report_as_of_the_servers_day(province: Pro
         and "frame-ancestors 'none'" in html.headers["content-security-policy"]
     )
     error(
-        office.get(f"/reports/{snapshot}/download", params={"format": "pdf"}),
+        office.get(f"/reports/{snapshot}/download", params={"format": "docx"}),
         422,
         "invalid_request",
     )
@@ -183,3 +184,41 @@ def test_a_server_that_cannot_write_its_documents_says_so_before_anything_is_sto
     assert province.head() == before
     assert snapshots(office.get("/reports")) == []
     assert inspector.get("/inspections").json()["inspections"] == []
+
+
+def test_the_province_roll_up_is_for_whoever_reads_every_agency(province: Province) -> None:
+    """SNV (its file oversees all) reads the roll-up of SO-A, SO-B and itself; an agency's
+    own people, even its auditor, are refused; asked as of the server's day (provisional:
+    2024Q2's window is open)."""
+    app = province.app()
+    snv = province.browser(app, "snv.auditor")
+    refused = [
+        province.browser(app, who)
+        for who in (person(A, "auditor"), person(A, "office"), person(B, "leader"))
+    ]
+    before = province.head()  # signed in: what follows are reads
+    answer = snv.get("/reports/province", params={"period": "2024Q2"})
+    assert answer.status_code == 200, answer.text
+    rolled = answer.json()
+    assert (rolled["period"], rolled["as_of"], rolled["provisional"]) == (
+        "2024Q2",
+        START.date().isoformat(),
+        True,
+    )
+    rows = {r["organisation"]: r for r in rolled["organisations"]}
+    assert set(rows) == {A, B, "SNV"}
+    for org in (A, B):  # their plan tasks, all open
+        assert rows[org]["tasks"] == len(province.tasks[org]), org
+    assert [r["rank"] for r in rolled["organisations"]][-1] is None  # SNV: nothing to rate
+    for who in refused:
+        answer = who.get("/reports/province", params={"period": "2024Q2"})
+        assert "may not read every organisation" in error(answer, 403, "permission_denied")
+    assert "has not begun" in error(
+        snv.get("/reports/province", params={"period": "2024Q4"}), 400, "invalid_input"
+    )
+    error(
+        snv.get("/reports/province", params={"period": "2024Q2", "window": "lunar"}),
+        422,
+        "invalid_request",
+    )
+    assert province.head() == before  # a read writes nothing

@@ -30,6 +30,8 @@ KEYS = (
     "loading.{}",
     "inspection_draw.{}",
     "aggregate.{}",
+    "web_inbox.{}",
+    "web_search.{}",
 )
 MAY_BE_ZERO = {"machines_created_by_decisions", "shared_machine_models"}
 

@@ -140,7 +140,7 @@ def test_with_a_token_reading_documents_needs_audit_read_for_the_organisation(
 def test_a_copy_altered_in_the_database_is_exit_6_and_not_restored(
     cli: Cli, ctx_on: Context, tmp_path: Path
 ) -> None:
-    [docx, html] = made.notice(ctx_on, tmp_path)
+    [docx, html, _pdf] = made.notice(ctx_on, tmp_path)
     html.unlink()
     with ctx_on.engine.begin() as conn:
         conn.execute(

@@ -99,7 +99,9 @@ def test_an_apology_run_killed_inside_a_batch_is_finished_once_by_the_next_run(
             dossier_service.Applicant(f"Công ty số {i}"),
             dt.datetime(2024, 6, 3, 9, i, tzinfo=LOCAL_TZ),
         )
-        dossier_service.receive(ctx, new, "lsn.dkkd.be-thi-huong")
+        received = dossier_service.receive(ctx, new, "lsn.dkkd.be-thi-huong")
+        # A letter states the reason the handling unit declared.
+        dossier_service.delay(ctx, int(received["id"]), "Cần xác minh", 2, "lsn.dkkd.ly-van-duc")
     out = tmp_path / "out"
     command = [
         "tests.support.cli",

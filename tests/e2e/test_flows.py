@@ -31,7 +31,7 @@ def test_the_apology_flow_runs_in_batches_and_once_per_day(
     found, _ = validate([DEFINITIONS])
     plan_service.load(ctx, found)
     for i in range(7):
-        dossier_service.receive(
+        received = dossier_service.receive(
             ctx,
             dossier_service.NewDossier(
                 "SKHDT-DN-01",
@@ -40,6 +40,8 @@ def test_the_apology_flow_runs_in_batches_and_once_per_day(
             ),
             "lsn.dkkd.be-thi-huong",
         )
+        # A letter states the reason the handling unit declared.
+        dossier_service.delay(ctx, int(received["id"]), "Cần xác minh", 2, "lsn.dkkd.ly-van-duc")
     now = dt.datetime(2024, 6, 5, 7, tzinfo=LOCAL_TZ)
     result = apology_flow(db_url, dt.date(2024, 6, 5), str(tmp_path), None, 3, now)
     assert len(result["letters"]) == 7 and result["candidates"] == 7
@@ -52,7 +54,10 @@ def test_the_apology_flow_runs_in_batches_and_once_per_day(
     engine.dispose()
 
 
-def test_flows_apology_on_the_cli(tmp_path: Path, sqlite_url: str) -> None:
+def test_flows_apology_on_the_cli(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PLANFLOW_NOW", "2024-06-03T10:00")  # the desk's day; the flow's: today
     assert run_process("plans", "load", str(DEFINITIONS), db=sqlite_url).code == 0
     csv = tmp_path / "in.csv"
     csv.write_text(
@@ -65,6 +70,12 @@ def test_flows_apology_on_the_cli(tmp_path: Path, sqlite_url: str) -> None:
         ).code
         == 0
     )
+    monkeypatch.setenv("PLANFLOW_NOW", "2024-06-04T09:00")  # before the due date, 6/6
+    [received] = json.loads(run_process("dossiers", "list", "--format", "json", db=sqlite_url).out)
+    delay = ["dossiers", "delay", str(received["id"]), "--reason", "Cần xác minh", "--days", "2"]
+    declared = run_process(*delay, "--as", "lsn.dkkd.ly-van-duc", db=sqlite_url)
+    assert declared.code == 0, declared.err
+    monkeypatch.delenv("PLANFLOW_NOW")
     done = run_process(
         "flows",
         "apology",

@@ -209,13 +209,22 @@ def test_serve_registers_the_deployments_and_its_runs_do_the_work(
 ) -> None:
     ctx = loaded(sqlite_url, "2024-05-02T08:00")
     ctx.clock.set(dt.datetime.fromisoformat(local("2024-05-03T09:00")))  # type: ignore[attr-defined]
-    dossier_service.receive(  # a Friday; 3 working days, Saturday 04/05/2024 worked: due 07/05
+    received = (
+        dossier_service.receive(  # a Friday; 3 working days, Saturday 04/05 worked: due 07/05
+            ctx,
+            dossier_service.NewDossier(
+                "SKHDT-DN-01",
+                dossier_service.Applicant("Công ty TNHH Hoa Sen"),
+                dt.datetime.fromisoformat(local("2024-05-03T09:00")),
+            ),
+            "lsn.dkkd.be-thi-huong",
+        )
+    )
+    dossier_service.delay(  # the reason its letter states
         ctx,
-        dossier_service.NewDossier(
-            "SKHDT-DN-01",
-            dossier_service.Applicant("Công ty TNHH Hoa Sen"),
-            dt.datetime.fromisoformat(local("2024-05-03T09:00")),
-        ),
+        int(str(received["id"])),
+        "Cần xác minh thông tin doanh nghiệp",
+        2,
         "lsn.dkkd.be-thi-huong",
     )
     served = start_serve(serving, tmp_path, "one", sqlite_url, env={"PREFECT_API_URL": api_url()})

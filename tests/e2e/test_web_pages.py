@@ -5,6 +5,7 @@ pages unchanged. The browser tests (tests/e2e/browser/) drive the same pages in 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from tests.e2e.test_api_support import API, PASSWORD, World, worlds
 from workflow.domain.lifecycle import Move
+from workflow.services import task_pages
 from workflow.services import tasks as task_service
 from workflow.services.tasks import NewTask
 from workflow.web.pages.base import local_path
@@ -184,3 +186,30 @@ def test_the_api_and_the_static_files_beside_the_pages(world: World) -> None:
     assert "/sign-in" not in str(http.get("/api/openapi.json").json()["paths"])
     home = http.get("/", follow_redirects=False)
     assert home.status_code == 303 and home.headers["location"] == "/my-work"
+
+
+def test_my_work_over_the_limit_shows_the_earliest_due_and_says_how_many(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(task_pages, "MY_WORK_LIMIT", 5)
+    start = dt.date(2024, 7, 1)
+    many = [
+        NewTask(
+            organisation="SO-A",
+            code=f"M.{n}",
+            title=f"Việc số {n}",
+            lead_unit="QLDT",
+            period="2024Q3",
+            due_date=start + dt.timedelta(days=30 - n),  # the last made is due first
+        )
+        for n in range(1, 13)
+    ]
+    task_service.create_tasks(world.setup, many)
+    lan = signed_in(world, "so-a.lan")
+    page = lan.get("/my-work?period=2024Q3").text
+    shown = re.findall(r"Việc số (\d+)<", page)
+    assert shown == ["12", "11", "10", "9", "8"], shown
+    assert "Đang hiện 5 nhiệm vụ có hạn sớm nhất trong 12 nhiệm vụ" in page
+    assert re.findall(r'<span class="n">(\d+)</span> Đã giao', page) == ["12"]
+    every = lan.get("/my-work").text  # the world's own 3 undated tasks come after the dated
+    assert "trong 15 nhiệm vụ" in every and "Việc số 12<" in every

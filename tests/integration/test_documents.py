@@ -105,7 +105,7 @@ def test_another_output_folder_and_one_organisation(ctx: Context, tmp_path: Path
 def test_a_copy_altered_in_the_database_is_named_and_never_written_out(
     ctx: Context, engine: Engine, tmp_path: Path
 ) -> None:
-    [docx, html] = made.notice(ctx, tmp_path)
+    [docx, html, _pdf] = made.notice(ctx, tmp_path)
     html.unlink()
     with engine.begin() as conn:
         conn.execute(

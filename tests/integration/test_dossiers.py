@@ -182,7 +182,10 @@ def test_one_letter_per_missed_due_date_then_one_escalation(
         "Cần xác minh thông tin chủ sở hữu",
         "Sở Kế hoạch và Đầu tư tỉnh Lạng Sơn",
         "Lạng Sơn, ngày 05 tháng 6 năm 2024",
-        "001/PXL-LSN-SKHDT",
+        "01/PXL-SKHĐT",
+        "UBND TỈNH LẠNG SƠN",
+        "KT. GIÁM ĐỐC",
+        "PHÓ GIÁM ĐỐC",
         "Hoàng Thị Lan",
     ):
         assert field in html, field
@@ -214,14 +217,46 @@ def test_one_letter_per_missed_due_date_then_one_escalation(
 
 
 def test_an_already_late_dossier_gets_its_date_from_today(loaded: Context, tmp_path: Path) -> None:
-    dossier = receive(loaded, at(3))  # due Thu 6/6, nobody declared a delay
-    [letter] = run_apology(loaded, 12, tmp_path).letters  # found late on Wed 12/6
+    dossier = receive(loaded, at(3))  # due Thu 6/6
+    loaded.clock.set(at(4, 9))  # type: ignore[attr-defined]
+    svc.delay(loaded, int(dossier["id"]), "Chờ ý kiến cơ quan thuế", 3, HEAD)  # type: ignore[call-overload]
+    [letter] = run_apology(loaded, 12, tmp_path).letters  # the flow first runs on Wed 12/6
     assert (letter["dossier"], letter["missed_due"], letter["late"]) == (
         dossier["id"],
         "2024-06-06",
         True,
     )
-    assert letter["new_due"] == "2024-06-19"  # the default 5 working days, counted from today
+    assert letter["new_due"] == "2024-06-17"  # the 3 declared working days, counted from today
+
+
+def test_a_letter_needs_the_reason_the_unit_declared(loaded: Context, tmp_path: Path) -> None:
+    dossier_id = int(receive(loaded, at(3))["id"])  # type: ignore[call-overload]  # due 6/6
+    refused = run_apology(loaded, 5, tmp_path)  # due tomorrow, and no delay declared
+    assert refused.letters == []
+    [problem] = refused.refused
+    assert (problem["dossier"], problem["due"], problem["unit"]) == (
+        dossier_id,
+        "2024-06-06",
+        "DKKD",
+    )
+    assert problem["problem"] == (
+        f"dossier {dossier_id} (LSN-SKHDT-240603-0001): no apology letter without the reason "
+        "for the delay; the handling unit DKKD declares it with "
+        f"`planflow dossiers delay {dossier_id} --reason TEXT --days N`"
+    )
+    assert audit_service.query(loaded, AuditFilter(action="dossier.apology")) == []
+    assert not (tmp_path / "letters").exists()  # nothing written, no number taken
+    loaded.clock.set(at(5, 9))  # type: ignore[attr-defined]
+    svc.delay(loaded, dossier_id, "Chờ kết quả xác minh của Công an tỉnh", 2, HEAD)
+    as_of = dt.date(2024, 6, 5)  # the same day, later: the flow runs again
+    again = apology.process_dossiers(
+        loaded, as_of, apology.find_work(loaded, as_of).dossiers, tmp_path
+    )
+    [letter] = again.letters
+    assert letter["number"] == "01/PXL-SKHĐT"  # the first of the year: nothing was skipped
+    html = Path(letter["path"]).read_text(encoding="utf-8")
+    assert "Chờ kết quả xác minh của Công an tỉnh" in html
+    assert "chưa được giải quyết xong trong thời hạn quy định" not in html
 
 
 def test_a_verified_dossier_needs_no_letter(loaded: Context, tmp_path: Path) -> None:

@@ -76,13 +76,15 @@ def test_the_apology_flow_records_the_person_who_started_it_or_its_schedule(
     ctx = loaded
     token_id, person = token_for(ctx, OFFICE, ["flows:run", "tasks:read"])
     ctx.clock.set(at("2024-06-03T09:00"))  # type: ignore[attr-defined]
-    dossier_service.receive(
+    received = dossier_service.receive(
         ctx,
         dossier_service.NewDossier(
             "SKHDT-DN-01", dossier_service.Applicant("Công ty TNHH Hoa Sen"), at("2024-06-03T09:00")
         ),
         "lsn.dkkd.be-thi-huong",
     )
+    # A letter states the reason the handling unit declared.
+    dossier_service.delay(ctx, int(received["id"]), "Cần xác minh", 2, "lsn.dkkd.ly-van-duc")
     now = at("2024-06-05T07:00")
     by_person = apology_flow(
         db_url, dt.date(2024, 6, 5), str(tmp_path), LSN, 500, now, principal=person

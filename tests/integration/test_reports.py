@@ -8,29 +8,36 @@ flows store them. The report is asked for on Thursday 20/06/2024 at 10:00, for 2
 - reporting window 15/03 to 14/06/2024 (closed: not provisional);
 - calendar window 01/04 to 30/06/2024 (still open: provisional).
 
-The tasks (due date; what happened) and which window each falls in:
+Every task is assigned on 01/03. A report counts the tasks open at any time in its window
+(not verified or withdrawn before it starts), whatever their due date, and the moves made in
+it. The tasks (due date; what happened) and which window each is open in:
 
-    T1  kh-a papi.transparency QLDT  30/04  verified 29/04                 both   on time
-    T2  kh-a papi.transparency QLDT  30/04  returned once, verified 02/05,
-                                            closed                         both   late
-    T3  kh-a papi.transparency QLDT  10/06  never started                  both   overdue
-    T4  kh-a papi.transparency DKKD  14/06  started                        both   overdue
-    T5  kh-a papi.transparency DKKD  20/03  verified 20/03 at 23:30        reporting  on time
-    T6  kh-a papi.transparency VP    20/06  submitted                      calendar (due today:
-                                                                           not overdue)
-    T7  kh-a par.leadership    VP    15/05  withdrawn                      both
-    T8  kh-a par.leadership    VP    15/05  verified 16/05 at 00:30        both   late (UTC
-                                                                           says 15/05)
-    T9  kh-b sipas.results     DKKD  31/05  returned once, resubmitted     both   overdue
-    T10 kh-b sipas.results     QLDT  31/07  never started                  neither (Q3)
-    T11 kh-b sipas.results     QLDT  10/03  verified 12/03                 neither (Q1) late
-    T12 fix  par.leadership    QLDT  05/06  verified 04/06                 both   on time
+    T1  kh-a papi.transparency QLDT  30/04  started, submitted, verified 29/04  both  on time
+    T2  kh-a papi.transparency QLDT  30/04  started 30/04, returned once,
+                                            verified 02/05, closed 03/05        both  late
+    T3  kh-a papi.transparency QLDT  10/06  never started                       both  overdue
+    T4  kh-a papi.transparency DKKD  14/06  started 01/06                       both  overdue
+    T5  kh-a papi.transparency DKKD  20/03  verified 20/03 at 23:30             reporting only
+                                                                                (on time)
+    T6  kh-a papi.transparency VP    20/06  started, submitted 18/06            both  (due
+                                            today on 20/06: not overdue; the moves are in the
+                                            calendar window, not the reporting one)
+    T7  kh-a par.leadership    VP    15/05  withdrawn 01/05                     both
+    T8  kh-a par.leadership    VP    15/05  verified 16/05 at 00:30             both  late (UTC
+                                                                                says 15/05)
+    T9  kh-b sipas.results     DKKD  31/05  returned once, resubmitted          both  overdue
+    T10 kh-b sipas.results     QLDT  31/07  never started                       both  (due
+                                                                                next quarter)
+    T11 kh-b sipas.results     QLDT  10/03  verified 12/03                      neither: done
+                                                                                before both
+    T12 fix  par.leadership    QLDT  05/06  verified 04/06                      both  on time
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -339,16 +346,32 @@ def states(
 
 
 def task_figures(
-    n: int, done: int, on_time: int, overdue: int, returned: int, withdrawn: int
+    n: int,
+    due: int,
+    moved: tuple[int, int, int, int, int],
+    done: int,
+    on_time: int,
+    withdrawn: int,
+    overdue: int,
+    due_next: int,
 ) -> dict[str, Any]:
+    """`moved`: the tasks started, submitted, returned, verified and closed in the window."""
+    started, submitted, returned, verified, closed = moved
     return {
         "tasks": n,
+        "tasks_due": due,
+        "tasks_started": started,
+        "tasks_submitted": submitted,
+        "tasks_returned": returned,
+        "tasks_verified": verified,
+        "tasks_closed": closed,
         "tasks_completed": done,
         "tasks_completed_on_time": on_time,
         "tasks_completed_late": done - on_time,
-        "tasks_overdue": overdue,
-        "tasks_returned": returned,
         "tasks_withdrawn": withdrawn,
+        "tasks_open_at_end": n - done - withdrawn,
+        "tasks_overdue": overdue,
+        "tasks_due_next": due_next,
     }
 
 
@@ -356,7 +379,8 @@ def pick(figures: dict[str, Any], keys: Any) -> dict[str, Any]:
     return {k: figures[k] for k in keys}
 
 
-TASK_KEYS = tuple(task_figures(0, 0, 0, 0, 0, 0))
+TASK_KEYS = tuple(task_figures(0, 0, (0, 0, 0, 0, 0), 0, 0, 0, 0, 0))
+NOTHING = task_figures(0, 0, (0, 0, 0, 0, 0), 0, 0, 0, 0, 0)
 
 
 # ----------------------------------------------------------------------------- the figures
@@ -374,11 +398,22 @@ def test_every_figure_of_the_reporting_window(built: Context) -> None:
         False,
         "2024-06-20",
     )
+    assert r["next_period"] == {
+        "period": "2024Q3",
+        "rule": "reporting",
+        "from": "2024-06-15",
+        "to": "2024-09-14",
+    }
     t = r["totals"]
-    # T1 T2 T3 T4 T5 T7 T8 T9 T12 are due in the window; T6 (20/06), T10, T11 are not.
-    assert t["tasks_by_state"] == states(1, 1, 1, 4, 2)
-    assert pick(t, TASK_KEYS) == task_figures(9, 5, 3, 3, 2, 1)
-    assert (t["completion_pct"], t["on_time_pct"]) == (62.5, 60.0)  # 5/(9-1), 3/5
+    # Open in the window: every task but T11 (verified 12/03, before it began), whatever its
+    # due date: T6 (20/06) and T10 (31/07) too. T1 T2 T3 T4 T5 T7 T8 T9 T12 are due in it.
+    # Moves in it: started T5 T1 T2 T8 T9 T12 T4 (T6 on 18/06: after it), submitted T5 T1
+    # T2 (twice: one task) T8 T9 T12, returned T2 T9, verified T5 T1 T2 T8 T12, closed T2.
+    # Completed T1 T5 T12 on time, T2 T8 late; T7 withdrawn; open at the end T3 T4 T6 T9 T10,
+    # of them overdue T3 T4 T9 (due before 15/06), due next quarter T6 T10.
+    assert t["tasks_by_state"] == states(2, 1, 2, 4, 2)
+    assert pick(t, TASK_KEYS) == task_figures(11, 9, (7, 6, 2, 5, 1), 5, 3, 1, 3, 2)
+    assert (t["completion_pct"], t["on_time_pct"]) == (50.0, 60.0)  # 5/(11-1), 3/5
     assert pick(t, DOSSIER_COUNTS) == {
         "dossiers_received": 5,  # D1-D5; D6 before the window, D7 on 15/06 in Vietnam
         "dossiers_resolved": 2,
@@ -396,18 +431,20 @@ def test_every_figure_of_the_reporting_window(built: Context) -> None:
     by_plan = {p["plan"]: p for p in r["by_plan"]}
     assert list(by_plan) == ["kh-a", "kh-b", None]
     assert (by_plan["kh-a"]["version"], by_plan["kh-a"]["title"]) == (2, "Kế hoạch kh-a")
-    assert pick(by_plan["kh-a"], TASK_KEYS) == task_figures(7, 4, 2, 2, 1, 1)
-    assert (by_plan["kh-a"]["completion_pct"], by_plan["kh-a"]["on_time_pct"]) == (66.7, 50.0)
-    assert by_plan["kh-a"]["tasks_by_state"] == states(1, 1, 0, 3, 2)
-    assert pick(by_plan["kh-b"], TASK_KEYS) == task_figures(1, 0, 0, 1, 1, 0)
+    assert pick(by_plan["kh-a"], TASK_KEYS) == task_figures(8, 7, (5, 4, 1, 4, 1), 4, 2, 1, 2, 1)
+    assert (by_plan["kh-a"]["completion_pct"], by_plan["kh-a"]["on_time_pct"]) == (57.1, 50.0)
+    assert by_plan["kh-a"]["tasks_by_state"] == states(1, 1, 1, 3, 2)
+    kh_b = task_figures(2, 1, (1, 1, 1, 0, 0), 0, 0, 0, 1, 1)  # T9, T10
+    assert pick(by_plan["kh-b"], TASK_KEYS) == kh_b
     assert (by_plan["kh-b"]["completion_pct"], by_plan["kh-b"]["on_time_pct"]) == (0.0, None)
-    assert pick(by_plan[None], TASK_KEYS) == task_figures(1, 1, 1, 0, 0, 0)
+    assert pick(by_plan[None], TASK_KEYS) == task_figures(1, 1, (1, 1, 0, 1, 0), 1, 1, 0, 0, 0)
     assert "dossiers_received" not in by_plan["kh-a"]
 
     by_category = {c["category"]: c for c in r["by_category"]}
     assert list(by_category) == ["papi.transparency", "par.leadership", "sipas.results"]
-    assert pick(by_category["papi.transparency"], TASK_KEYS) == task_figures(5, 3, 2, 2, 1, 0)
-    assert by_category["papi.transparency"]["completion_pct"] == 60.0
+    papi = task_figures(6, 5, (4, 3, 1, 3, 1), 3, 2, 0, 2, 1)  # T1-T6
+    assert pick(by_category["papi.transparency"], TASK_KEYS) == papi
+    assert by_category["papi.transparency"]["completion_pct"] == 50.0
     assert by_category["papi.transparency"]["on_time_pct"] == 66.7
     assert (
         by_category["papi.transparency"]["index"],
@@ -416,19 +453,29 @@ def test_every_figure_of_the_reporting_window(built: Context) -> None:
         "PAPI",
         "Công khai, minh bạch",
     )
-    assert pick(by_category["par.leadership"], TASK_KEYS) == task_figures(3, 2, 1, 0, 0, 1)
+    par = task_figures(3, 3, (2, 2, 0, 2, 0), 2, 1, 1, 0, 0)  # T7 T8 T12
+    assert pick(by_category["par.leadership"], TASK_KEYS) == par
     assert by_category["par.leadership"]["completion_pct"] == 100.0
-    assert pick(by_category["sipas.results"], TASK_KEYS) == task_figures(1, 0, 0, 1, 1, 0)
+    assert pick(by_category["sipas.results"], TASK_KEYS) == kh_b
+    # The index components: each category's index, added up.
+    by_index = {i["index"]: i for i in r["by_index"]}
+    assert list(by_index) == ["PAPI", "PAR INDEX", "SIPAS"]
+    assert pick(by_index["PAPI"], TASK_KEYS) == papi
+    assert pick(by_index["PAR INDEX"], TASK_KEYS) == par
+    assert pick(by_index["SIPAS"], TASK_KEYS) == kh_b
+    assert (by_index["PAPI"]["completion_pct"], by_index["PAPI"]["on_time_pct"]) == (50.0, 66.7)
 
     by_unit = {u["unit"]: u for u in r["by_unit"]}
     assert list(by_unit) == ["VP", "QLDT", "DKKD", "BGD", "TTR"]  # the file's order, all units
-    assert pick(by_unit["QLDT"], TASK_KEYS) == task_figures(4, 3, 2, 1, 1, 0)
-    assert (by_unit["QLDT"]["completion_pct"], by_unit["QLDT"]["on_time_pct"]) == (75.0, 66.7)
-    assert pick(by_unit["DKKD"], TASK_KEYS) == task_figures(3, 1, 1, 2, 1, 0)
+    # QLDT: T1 T2 T3 T10 T12; DKKD: T4 T5 T9; VP: T6 T7 T8.
+    qldt = task_figures(5, 4, (3, 3, 1, 3, 1), 3, 2, 0, 1, 1)
+    assert pick(by_unit["QLDT"], TASK_KEYS) == qldt
+    assert (by_unit["QLDT"]["completion_pct"], by_unit["QLDT"]["on_time_pct"]) == (60.0, 66.7)
+    assert pick(by_unit["DKKD"], TASK_KEYS) == task_figures(3, 3, (3, 2, 1, 1, 0), 1, 1, 0, 2, 0)
     assert by_unit["DKKD"]["completion_pct"] == 33.3
-    assert pick(by_unit["VP"], TASK_KEYS) == task_figures(2, 1, 0, 0, 0, 1)
-    assert (by_unit["VP"]["completion_pct"], by_unit["VP"]["on_time_pct"]) == (100.0, 0.0)
-    assert pick(by_unit["BGD"], TASK_KEYS) == task_figures(0, 0, 0, 0, 0, 0)
+    assert pick(by_unit["VP"], TASK_KEYS) == task_figures(3, 2, (1, 1, 0, 1, 0), 1, 0, 1, 0, 1)
+    assert (by_unit["VP"]["completion_pct"], by_unit["VP"]["on_time_pct"]) == (50.0, 0.0)
+    assert pick(by_unit["BGD"], TASK_KEYS) == NOTHING
     assert by_unit["BGD"]["completion_pct"] is None
     assert (by_unit["DKKD"]["dossiers_received"], by_unit["DKKD"]["apology_letters"]) == (5, 2)
     assert by_unit["QLDT"]["dossiers_received"] == 0
@@ -446,15 +493,18 @@ def test_every_figure_of_the_reporting_window(built: Context) -> None:
         {"id": "kh-b", "title": "Kế hoạch kh-b", "version": 1, "hash": HASH_B},
     ]
     assert [(row["plan"], row["category"], row["unit"], row["tasks"]) for row in r["rows"]] == [
+        ("kh-a", "papi.transparency", "VP", 1),
         ("kh-a", "papi.transparency", "QLDT", 3),
         ("kh-a", "papi.transparency", "DKKD", 2),
         ("kh-a", "par.leadership", "VP", 2),
+        ("kh-b", "sipas.results", "QLDT", 1),
         ("kh-b", "sipas.results", "DKKD", 1),
         (None, "par.leadership", "QLDT", 1),
         (None, None, "QLDT", 0),  # the inspection of QLDT
         (None, None, "DKKD", 0),  # dossiers and letters
     ]
-    # Q1 (15/12/2023-14/03): T11 verified late; D6 resolved on time.
+    # Tasks completed in each quarter, by their completion time: Q1 (15/12/2023-14/03) T11,
+    # late; Q2 the period's five. Dossiers by receipt: Q1 D6, resolved on time.
     assert r["trend"] == [
         {
             "period": "2024Q1",
@@ -485,11 +535,14 @@ def test_every_figure_of_the_calendar_window(built: Context) -> None:
     r = ask(built, "calendar").report
     assert r["window"] == {"rule": "calendar", "from": "2024-04-01", "to": "2024-06-30"}
     assert r["provisional"] is True  # asked on 20/06, before the quarter ended
+    assert r["next_period"]["from"] == "2024-07-01"
     t = r["totals"]
-    # T5 (20/03) leaves, T6 (due 20/06, submitted: due today is not overdue) enters.
-    assert t["tasks_by_state"] == states(1, 1, 2, 3, 2)
-    assert pick(t, TASK_KEYS) == task_figures(9, 4, 2, 3, 2, 1)
-    assert (t["completion_pct"], t["on_time_pct"]) == (50.0, 50.0)
+    # T5 (verified 20/03, before 01/04) leaves; T6's start and submission (18/06) enter;
+    # overdue is said as of today, 20/06 (T6, due today, is not overdue yet); T10 (31/07)
+    # falls due next quarter.
+    assert t["tasks_by_state"] == states(2, 1, 2, 3, 2)
+    assert pick(t, TASK_KEYS) == task_figures(10, 9, (7, 6, 2, 4, 1), 4, 2, 1, 3, 1)
+    assert (t["completion_pct"], t["on_time_pct"]) == (44.4, 50.0)
     assert pick(t, DOSSIER_COUNTS) == {
         "dossiers_received": 6,  # D7 (15/06 00:30 in Vietnam) enters
         "dossiers_resolved": 2,
@@ -545,6 +598,7 @@ def test_the_sql_classifies_completion_times_as_the_domain_rules_do(built: Conte
     report = ask(built).report
     total_on_time = sum(on_time[c] for c in ("T1", "T2", "T5", "T8", "T12"))
     assert report["totals"]["tasks_completed_on_time"] == total_on_time
+    assert report["trend"][0]["tasks_completed_on_time"] == on_time["T11"]
 
 
 # ----------------------------------------------------------------------------- snapshots
@@ -622,7 +676,7 @@ def test_revise_makes_a_new_revision_and_keeps_the_old(built: Context) -> None:
         {"snapshot": first["snapshot"], "hash": first["hash"]},
     )
     assert second["reason"] == "Cập nhật tiến độ nhiệm vụ T3"
-    assert second["totals"]["tasks_by_state"] == states(0, 2, 1, 4, 2)
+    assert second["totals"]["tasks_by_state"] == states(1, 2, 2, 4, 2)
     assert second["hash"] != first["hash"]
     assert reports.show(built, first["snapshot"]) == first  # kept as it was
     assert ask(built).report == second  # asking again: the latest revision
@@ -653,7 +707,9 @@ def test_an_altered_snapshot_is_named(built: Context) -> None:
         conn.execute(
             update(report_snapshots)
             .where(report_snapshots.c.id == snapshot)
-            .values(content=func.replace(report_snapshots.c.content, '"tasks":9', '"tasks":10'))
+            .values(
+                content=func.replace(report_snapshots.c.content, '"tasks_due":9', '"tasks_due":10')
+            )
         )
     with pytest.raises(AuditVerificationFailed, match=f"report {snapshot} was altered"):
         reports.show(built, snapshot)
@@ -681,7 +737,7 @@ def test_bad_requests_are_refused_before_anything_is_stored(built: Context) -> N
 def test_the_files_say_it_in_vietnamese_and_in_columns(built: Context, tmp_path: Path) -> None:
     report = ask(built).report
     files = reports.write_files(report, tmp_path)
-    assert {k: Path(p).name for k, p in files.items()} == {
+    assert {k: Path(files[k]).name for k in ("json", "csv", "html")} == {
         "json": "2024Q2-reporting-r1.json",
         "csv": "2024Q2-reporting-r1.csv",
         "html": "2024Q2-reporting-r1.html",
@@ -689,26 +745,45 @@ def test_the_files_say_it_in_vietnamese_and_in_columns(built: Context, tmp_path:
     assert json.loads(Path(files["json"]).read_text(encoding="utf-8")) == report
     lines = Path(files["csv"]).read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].split(",") == list(document.CSV_COLUMNS)
-    assert len(lines) == 1 + len(report["rows"]) == 8
-    first = dict(zip(document.CSV_COLUMNS, lines[1].split(","), strict=True))
-    assert (first["plan"], first["unit"], first["tasks"], first["tasks_verified"]) == (
+    assert len(lines) == 1 + len(report["rows"]) == 10
+    qldt = dict(zip(document.CSV_COLUMNS, lines[2].split(","), strict=True))  # T1 T2 T3
+    assert (qldt["plan"], qldt["index"], qldt["unit"], qldt["tasks"]) == (
         "kh-a",
+        "PAPI",
         "QLDT",
         "3",
-        "1",
     )
-    assert (first["window_from"], first["completion_pct"], first["on_time_pct"]) == (
+    assert pick(qldt, ("state_assigned", "state_verified", "state_closed")) == {
+        "state_assigned": "1",
+        "state_verified": "1",
+        "state_closed": "1",
+    }
+    assert pick(
+        qldt,
+        ("tasks_started", "tasks_returned", "tasks_verified", "tasks_closed", "tasks_overdue"),
+    ) == {
+        "tasks_started": "2",
+        "tasks_returned": "1",
+        "tasks_verified": "2",
+        "tasks_closed": "1",
+        "tasks_overdue": "1",
+    }
+    assert (qldt["window_from"], qldt["provisional"], qldt["completion_pct"]) == (
         "2024-03-15",
+        "false",
         "66.7",
-        "50.0",
     )
+    assert qldt["on_time_pct"] == "50.0"
     html = Path(files["html"]).read_text(encoding="utf-8")
     for words in (
         "Kết quả thực hiện kế hoạch cải cách hành chính quý II năm 2024",
         "Kính gửi: Sở Nội vụ tỉnh Quảng Nam.",
         "Số liệu từ ngày 15/03/2024 đến ngày 14/06/2024",
         "Nghị định số 09/2019/NĐ-CP",
-        "đạt 62,5%",
+        "đạt 50,0%",
+        "Chỉ số PAPI",
+        "Chỉ số hài lòng (SIPAS)",
+        "Công việc đã thực hiện trong kỳ theo đơn vị chủ trì",
         "Biểu đồ 1. Tỷ lệ hoàn thành nhiệm vụ theo đơn vị",
         "Biểu đồ 2. Tỷ lệ đúng hạn theo kỳ",
         "Phòng Quản lý đầu tư",
@@ -716,6 +791,18 @@ def test_the_files_say_it_in_vietnamese_and_in_columns(built: Context, tmp_path:
         report["hash"],
     ):
         assert words in html, words
+    # What the tasks did, in words (the text without its tags, one space between words).
+    plain = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    for words in (
+        "Trong kỳ có 11 nhiệm vụ đang thực hiện theo kế hoạch",
+        "trong đó 9 nhiệm vụ đến hạn trong kỳ",
+        "Trong kỳ: 7 nhiệm vụ bắt đầu thực hiện, 6 nhiệm vụ trình kết quả, 2 nhiệm vụ bị trả "
+        "lại để làm lại, 5 nhiệm vụ được duyệt, 1 nhiệm vụ được đóng, 1 nhiệm vụ dừng",
+        "Đến cuối kỳ còn 5 nhiệm vụ chưa hoàn thành, trong đó 3 nhiệm vụ quá hạn và 2 nhiệm "
+        "vụ đến hạn trong quý III năm 2024",
+    ):
+        assert words in plain, words
+    assert "tạm tính" not in plain  # the window has closed
     assert (
         "<svg" in html
         and "<script" not in html

@@ -12,8 +12,15 @@ from workflow.store.tables import Base
 
 def test_migrations_produce_exactly_the_mapped_schema(engine: Engine) -> None:
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": _mapped})
+        diff = compare_metadata(context, Base.metadata)
     assert diff == []
+
+
+def _mapped(name: str | None, kind: str, parents: dict[str, str | None]) -> bool:
+    """All but the audit log's search index (migration 0011): SQLite's FTS5 table and its
+    shadow tables, PostgreSQL's tsvector table, which no query maps (raw SQL reads them)."""
+    return not (kind == "table" and (name or "").startswith("audit_text"))
 
 
 def test_upgrade_is_idempotent(engine: Engine) -> None:

@@ -25,6 +25,8 @@ HEAVY = (
     "jinja2",
     "docx",
     "openpyxl",  # `plans import FILE.xlsx`
+    "weasyprint",  # PDFs: rendered by the flows and `documents pdf`, never at start-up
+    "pyhanko",  # `documents sign|verify-signature`
     "workflow.demo",
     "workflow.store.schema",
     "workflow.documents.report",

@@ -25,13 +25,14 @@ from workflow.documents.conclusion import (
 
 FIELDS = ConclusionFields(
     agency="Ban Quản lý các Khu kinh tế và Khu công nghiệp tỉnh Quảng Nam",
-    province="Quảng Nam",
-    number="12/TB-DKT",
+    governing_body="UBND tỉnh Quảng Nam",
+    place="Quảng Nam",
+    number="12/TB-KKTCN",
     issued_on=dt.date(2024, 5, 20),
     period_label="quý II năm 2024",
     unit_name="Phòng Quản lý Doanh nghiệp",
     team_name="Đoàn kiểm tra cải cách hành chính của Ban Quản lý",
-    office_name="Phòng Hành chính và Tổng hợp",
+    report_to="Phòng Hành chính và Tổng hợp",
     inspected_on=dt.date(2024, 5, 6),
     inspectors=("Nguyễn Văn An", "Trần Thị Bình"),
     basis="Kế hoạch kiểm tra công tác cải cách hành chính năm 2024",
@@ -46,9 +47,10 @@ FIELDS = ConclusionFields(
         FixLine("Cập nhật số liệu quý I", dt.date(2024, 6, 30), "A.II.1"),
         FixLine("Rà soát quy trình nội bộ", dt.date(2024, 7, 5), None),
     ),
-    signer_title="KT. Trưởng Ban\nPhó Trưởng Ban",
+    signer_title="Phó Trưởng Ban",
+    signer_authority="KT. Trưởng Ban",
     signer_name="Thiều Viết Dũng",
-    recipients=("Phòng Quản lý Doanh nghiệp", "Lãnh đạo Ban (b/c);"),
+    recipients=("Phòng Quản lý Doanh nghiệp", "Lãnh đạo Ban (b/c);", "Lưu: VT, DKT"),
 )
 
 OPENING = (
@@ -63,8 +65,9 @@ REQUEST = (
     "hạn và báo cáo kết quả về Phòng Hành chính và Tổng hợp."
 )
 KEY_LINES = [
+    "UBND TỈNH QUẢNG NAM",
     "BAN QUẢN LÝ CÁC KHU KINH TẾ VÀ KHU CÔNG NGHIỆP TỈNH QUẢNG NAM",
-    "Số: 12/TB-DKT",
+    "Số: 12/TB-KKTCN",
     "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
     "Độc lập - Tự do - Hạnh phúc",
     "Quảng Nam, ngày 20 tháng 5 năm 2024",
@@ -83,7 +86,7 @@ KEY_LINES = [
     "Nơi nhận:",
     "- Phòng Quản lý Doanh nghiệp;",
     "- Lãnh đạo Ban (b/c);",
-    "- Lưu: VT.",
+    "- Lưu: VT, DKT.",
     "KT. TRƯỞNG BAN",
     "PHÓ TRƯỞNG BAN",
     "Thiều Viết Dũng",
@@ -121,8 +124,9 @@ def _grids(document: Document) -> list[list[list[str]]]:
 def test_the_html_has_the_heading_the_sections_and_the_signature() -> None:
     html = render_html(FIELDS)
     for text in [
-        "BAN QUẢN LÝ CÁC KHU KINH TẾ VÀ KHU CÔNG NGHIỆP TỈNH QUẢNG NAM",
-        "Số: 12/TB-DKT",
+        "UBND TỈNH QUẢNG NAM<br><strong>BAN QUẢN LÝ CÁC KHU KINH TẾ VÀ KHU CÔNG NGHIỆP TỈNH "
+        "QUẢNG NAM</strong>",
+        "Số: 12/TB-KKTCN",
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
         "Quảng Nam, ngày 20 tháng 5 năm 2024",
         "<h1>THÔNG BÁO</h1>",
@@ -136,8 +140,7 @@ def test_the_html_has_the_heading_the_sections_and_the_signature() -> None:
         "<p>Đạt 2/3 nhiệm vụ.</p>",
         "<h2>IV. Yêu cầu khắc phục</h2>",
         f"<p>{REQUEST}</p>",
-        "<li>- Lưu: VT.</li>",
-        "<li>- Lãnh đạo Ban (b/c);</li>",
+        "<p>- Lãnh đạo Ban (b/c);</p><p>- Lưu: VT, DKT.</p>",
         "KT. TRƯỞNG BAN<br>PHÓ TRƯỞNG BAN",
         "<strong>Thiều Viết Dũng</strong>",
     ]:
@@ -161,7 +164,7 @@ def test_the_html_tables_list_each_task_and_each_fix() -> None:
         '<tr><td class="c">2</td><td>Rà soát quy trình nội bộ</td><td class="c">05/07/2024</td>'
         '<td class="c"></td></tr>'
     ) in html
-    assert html.count("<tr>") == 1 + 3 + 1 + 2  # two header rows
+    assert html.count("<tr>") == 1 + 3 + 1 + 2 + 2  # two header rows; the head and the foot
 
 
 def test_the_html_escapes_what_users_typed() -> None:
@@ -191,7 +194,8 @@ def test_the_docx_is_a_word_document_with_the_same_lines() -> None:
     lines = _docx_lines(_docx(FIELDS))
     for text in KEY_LINES:
         assert text in lines, text
-    assert lines.index("- Lưu: VT.") == lines.index("- Lãnh đạo Ban (b/c);") + 1
+    assert lines.index("- Lưu: VT, DKT.") == lines.index("- Lãnh đạo Ban (b/c);") + 1
+    assert lines.index("UBND TỈNH QUẢNG NAM") + 1 == lines.index(KEY_LINES[1])
     assert "<script>" not in raw.decode("utf-8", "replace")  # escaped in the XML too
 
 
@@ -226,7 +230,7 @@ def test_the_docx_without_fixes_has_one_table_and_says_so() -> None:
 def test_the_same_fields_give_the_same_bytes() -> None:
     assert render_docx(FIELDS) == render_docx(dataclasses.replace(FIELDS))
     assert render_html(FIELDS) == render_html(dataclasses.replace(FIELDS))
-    assert render_docx(FIELDS) != render_docx(dataclasses.replace(FIELDS, number="13/TB-DKT"))
+    assert render_docx(FIELDS) != render_docx(dataclasses.replace(FIELDS, number="13/TB-KKTCN"))
 
 
 # ----------------------------------------------------------------------------- periods

@@ -182,7 +182,7 @@ def test_a_period_with_nothing_in_it_counts_zero_and_rates_none() -> None:
     spec = small_agency(inspection=True)
     win = window("2024H1", "reporting")
     quarters = [window(q, "reporting") for q in quarters_up_to("2024H1")]
-    counted = report_content.tally(win, quarters, [], [], [], [])
+    counted = report_content.tally(win, quarters, [], [], [], [], [])
     assert counted.plans() == set()
     names = report_content.unit_names(spec, {})
     out = report_content.figures(
@@ -200,18 +200,101 @@ def test_a_period_with_nothing_in_it_counts_zero_and_rates_none() -> None:
     assert {q["on_time_pct"] for q in out["trend"]} == {None}
 
 
-def test_groups_of_quarters_before_the_period_count_only_in_the_trend() -> None:
+def test_tasks_moves_and_completions_add_up_into_rows_and_the_trend() -> None:
     win = window("2024Q2", "reporting")
     quarters = [window(q, "reporting") for q in quarters_up_to("2024Q2")]
-    counts = dict.fromkeys(report_content.TASK_COUNTS, 0)
+    counts = dict.fromkeys(report_content.SCANNED, 0)
     by_state = dict.fromkeys(report_content.STATES, 0)
-    done = {**counts, "tasks": 2, "tasks_completed": 2, "tasks_completed_on_time": 1}
-    groups = [
-        report_content.TaskGroup(0, ("kh", "papi.transparency", "VP"), done, by_state),
-        report_content.TaskGroup(1, ("kh", "papi.transparency", "VP"), done, by_state),
-    ]
-    counted = report_content.tally(win, quarters, groups, [], [("VP", {"escalations": 1})], [])
-    assert counted.trend[0]["tasks_completed"] == counted.trend[1]["tasks_completed"] == 2
-    assert counted.rows[("kh", "papi.transparency", "VP")]["tasks"] == 2  # Q2's only
+    open_ = {**counts, "tasks": 2, "tasks_completed": 2, "tasks_completed_on_time": 1}
+    key = ("kh", "papi.transparency", "VP")
+    moved = dict.fromkeys(report_content.MOVED.values(), 0) | {"tasks_verified": 2}
+    # A task verified before the window and closed in it: moved, not open.
+    closed = dict.fromkeys(report_content.MOVED.values(), 0) | {"tasks_closed": 1}
+    # Completed in Q1 (not open in Q2: only the trend counts them), and in Q2 (both).
+    in_q1 = {**counts, "tasks": 3, "tasks_completed": 3, "tasks_completed_on_time": 1}
+    counted = report_content.tally(
+        win,
+        quarters,
+        [
+            report_content.TaskGroup("SO", key, in_q1, by_state, listed=False, done_in=0),
+            report_content.TaskGroup("SO", key, open_, by_state, listed=True, done_in=1),
+        ],
+        [
+            report_content.MoveGroup("SO", key, moved),
+            report_content.MoveGroup("SO", ("kh2", "sipas.access", "VP"), closed),
+        ],
+        [],
+        [("VP", {"escalations": 1})],
+        [],
+    )
+    assert counted.trend[0]["tasks_completed"] == 3 and counted.trend[1]["tasks_completed"] == 2
+    assert counted.rows[key]["tasks"] == 2 and counted.rows[key]["tasks_verified"] == 2
     assert counted.rows[(None, None, "VP")]["escalations"] == 1
-    assert counted.plans() == {"kh"}
+    assert counted.plans() == {"kh", "kh2"}
+    spec = small_agency(inspection=False)
+    names = report_content.unit_names(spec, {})
+    info = {p: {"id": p, "title": p, "version": 1, "hash": "0" * 64} for p in ("kh", "kh2")}
+    out = report_content.figures(counted, quarters, names, list(names), info)
+    assert [(i["index"], i["tasks"], i["tasks_closed"]) for i in out["by_index"]] == [
+        ("PAPI", 2, 0),
+        ("SIPAS", 0, 1),
+    ]
+
+
+def test_the_next_period_is_of_the_same_kind() -> None:
+    assert reporting.next_period("2024Q2") == "2024Q3"
+    assert reporting.next_period("2024Q4") == "2025Q1"
+    assert reporting.next_period("2024H1") == "2024H2"
+    assert reporting.next_period("2024H2") == "2025H1"
+    assert reporting.next_period("2024") == "2025"
+
+
+def test_a_span_is_said_at_the_windows_end_or_today_while_it_is_open() -> None:
+    q2 = window("2024Q2")
+    closed = reporting.span(q2, dt.date(2024, 12, 1), LOCAL_TZ)
+    assert closed.overdue_before == dt.date(2024, 6, 15) and not closed.provisional
+    assert closed.end == dt.datetime(2024, 6, 14, 17, 0, tzinfo=dt.UTC)  # 15/06 00:00 +07
+    assert closed.next_window == window("2024Q3")
+    still_open = reporting.span(q2, dt.date(2024, 6, 1), LOCAL_TZ)
+    assert still_open.overdue_before == dt.date(2024, 6, 1) and still_open.provisional
+
+
+def test_the_province_ranks_by_on_time_rate_counting_overdue_against_it() -> None:
+    def group(org: str, done: int, on_time: int, overdue: int) -> report_content.TaskGroup:
+        counts = dict.fromkeys(report_content.SCANNED, 0) | {
+            "tasks": done + overdue,
+            "tasks_completed": done,
+            "tasks_completed_on_time": on_time,
+            "tasks_completed_late": done - on_time,
+            "tasks_overdue": overdue,
+            "tasks_open_at_end": overdue,
+        }
+        return report_content.TaskGroup(org, ("kh", None, "VP"), counts, {})
+
+    names = {c: {"name": f"Sở {c}", "province": "Quảng Nam"} for c in "ABCDE"}
+    rows = report_content.rollup(
+        [
+            group("A", 4, 4, 4),  # 4 / (4 + 4) = 50%: all done on time, half left undone
+            group("B", 2, 2, 0),  # 100%
+            group("C", 4, 3, 0),  # 75%
+            group("D", 2, 1, 0),  # 50%, fewer overdue than A: before it
+            # Not open in the period (completed before it, counted in a trend): left out.
+            report_content.TaskGroup(
+                "E",
+                ("kh", None, "VP"),
+                dict(group("E", 5, 5, 0).counts),
+                {},
+                listed=False,
+                done_in=0,
+            ),
+        ],
+        names,
+    )
+    assert [(r["rank"], r["organisation"], r["on_time_pct"]) for r in rows] == [
+        (1, "B", 100.0),
+        (2, "C", 75.0),
+        (3, "D", 50.0),
+        (3, "A", 50.0),
+        (None, "E", None),  # nothing to rate: last, unranked
+    ]
+    assert rows[3]["tasks_overdue"] == 4 and rows[3]["name"] == "Sở A"

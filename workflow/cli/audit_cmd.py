@@ -20,7 +20,7 @@ from workflow.domain.audit_chain import SafeguardProblem, Verification
 from workflow.domain.filters import AuditFilter
 from workflow.errors import AuditVerificationFailed, InvalidInput
 from workflow.lazy import lazy_module
-from workflow.private_files import open_private
+from workflow.private_files import open_private, write_private
 
 # Loaded when a command first uses them: `planflow --help` and the other commands do not
 # pay for their imports (see workflow.lazy).
@@ -233,14 +233,20 @@ def replay(fmt: FormatOpt = "table") -> None:
 
 @app.command("export")
 def export(
-    fmt: Annotated[str, typer.Option("--format", "-f", help="jsonl or csv")] = "jsonl",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="jsonl, csv or xlsx")] = "jsonl",
     output: Annotated[
         str | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
     ] = None,
 ) -> None:
-    """Export every entry, oldest first: JSON lines exactly as hashed, or CSV to read."""
-    if fmt not in ("jsonl", "csv"):
-        raise InvalidInput(f"--format {fmt!r} is not known; use jsonl or csv")
+    """Export every entry, oldest first: JSON lines exactly as hashed, or CSV or XLSX to
+    read (XLSX needs --output)."""
+    if fmt not in ("jsonl", "csv", "xlsx"):
+        raise InvalidInput(f"--format {fmt!r} is not known; use jsonl, csv or xlsx")
+    if fmt == "xlsx":
+        if output is None:
+            raise InvalidInput("--format xlsx writes a workbook: give --output FILE.xlsx")
+        _export_xlsx(Path(output))
+        return
     kind: Literal["jsonl", "csv"] = "csv" if fmt == "csv" else "jsonl"
     ctx = context(Permission.AUDIT_READ)
     if output is None:
@@ -251,4 +257,14 @@ def export(
             count = audit_log.export(ctx, kind, handle)
     except OSError as exc:
         raise InvalidInput(f"--output {output!r}: cannot write there: {exc.strerror}") from None
+    typer.echo(f"exported {count} entries to {output}", err=True)
+
+
+def _export_xlsx(output: Path) -> None:
+    data, count = audit_log.export_xlsx(context(Permission.AUDIT_READ))
+    try:  # 0600, as the other exports
+        write_private(output, data)
+    except OSError as exc:
+        where = str(output)
+        raise InvalidInput(f"--output {where!r}: cannot write there: {exc.strerror}") from None
     typer.echo(f"exported {count} entries to {output}", err=True)

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from workflow.cli.options import FormatOpt, parse_format, writable_folder
-from workflow.cli.output import Format, render_object
+from workflow.cli.output import Format, render_object, render_rows
 from workflow.cli.runtime import RUNTIME, os_user
 from workflow.clock import FixedClock
 from workflow.errors import InvalidInput, StoreUnavailable
 from workflow.lazy import lazy_module
+from workflow.web.settings import DEFAULT_PORT
 
 # The demo, the store and Prefect load when the demo runs, not with every command.
 if TYPE_CHECKING:
@@ -43,6 +44,18 @@ def demo(
     ),
     seed: Annotated[int, typer.Option(help="Seed of the simulated people's choices.")] = 2024,
     fmt: FormatOpt = "table",
+    web: Annotated[
+        bool,
+        typer.Option(
+            "--web",
+            help="Then give every person of the demo an account with a generated password, "
+            "print them, and serve the web pages on the demo database until Ctrl-C. With "
+            "--db naming a demo database made before, the quarter is not simulated again.",
+        ),
+    ] = False,
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, help="With --web: the port to listen on.")
+    ] = DEFAULT_PORT,
 ) -> None:
     """Load definitions/, simulate a quarter of work (tasks, dossiers, the apology flow every
     Monday, the inspection flow, the quarterly reports) by several people, and verify the
@@ -51,6 +64,11 @@ def demo(
     Without --db it starts from a fresh SQLite file, demo-output/planflow-demo.db; the
     database it runs on is a simulation database (a production one is refused).
     """
+    if web:
+        _web_checks(fmt)
+        if RUNTIME.db is not None and _demo_ready(RUNTIME.db):
+            _serve_demo(RUNTIME.db, port)  # a demo database already: no second quarter
+            return
     from flows.temporary_server import for_this_run
     from workflow.context import Context
     from workflow.demo import QUARTER_START, run_demo
@@ -121,6 +139,11 @@ def demo(
     for report in summary.reports:
         window = report["window"]
         counted = f"{report['tasks']} task" + ("" if report["tasks"] == 1 else "s")
+        counted += (
+            f" open ({report.get('tasks_completed')} completed, "
+            f"{report.get('tasks_overdue')} overdue"
+            + ("; provisional)" if report.get("provisional") else ")")
+        )
         typer.echo(
             f"  report          {report['organisation']} {report['period']} "
             f"({window['rule']} window {window['from']} to {window['to']}): snapshot "
@@ -129,10 +152,74 @@ def demo(
     typer.echo(f"  events          {(out / logs.LOG_FILE).resolve()} (JSON lines)")
     typer.echo(f"  audit log       intact: {summary.audit_entries} entries verified")
     typer.echo(f"  audit anchor    {summary.anchor}")
+    if web:
+        _serve_demo(url, port)
+        return
     typer.echo(
         f"\nNext: {planflow_command()} --db {summary.database} tasks list --overdue "
         "--as-of 2024-06-30"
     )
+
+
+def _web_checks(fmt: str) -> None:
+    """What would stop `--web` after the quarter's simulation, said before it."""
+    import os
+
+    if os.environ.get("PLANFLOW_NOW"):
+        raise InvalidInput("planflow demo --web serves on the system's clock: unset PLANFLOW_NOW")
+    if parse_format(fmt, (Format.TABLE, Format.JSON)) is not Format.TABLE:
+        raise InvalidInput("planflow demo --web prints a table of accounts: drop --format json")
+
+
+def _demo_ready(url: str) -> bool:
+    """Whether --db names a demo database already (a simulation with organisations)."""
+    from workflow.context import Context
+    from workflow.demo_accounts import is_demo_database
+    from workflow.store.engine import open_engine, resolve_url
+
+    engine = open_engine(resolve_url(url))
+    try:
+        return is_demo_database(Context(engine))
+    finally:
+        engine.dispose()
+
+
+def _serve_demo(url: str, port: int) -> None:
+    """Passwords for the demo's people (a simulation database only), printed with the
+    address, then `planflow web` on the database until Ctrl-C."""
+    from workflow.cli.web_cmd import serve
+    from workflow.clock import SystemClock
+    from workflow.context import Context
+    from workflow.demo_accounts import give_accounts
+    from workflow.store.engine import open_engine, resolve_url
+    from workflow.web.settings import Settings
+
+    url = resolve_url(url)
+    settings = Settings(database_url=url, port=port)
+    # The links are used at once, on the system's clock (the quarter's clock is in 2024).
+    ctx = Context(open_engine(url), clock=SystemClock(), operator="operator:demo")
+    try:
+        made = give_accounts(ctx, settings.public_url)
+    finally:
+        ctx.engine.dispose()
+    typer.echo("\nplanflow demo --web: the demo's people, with passwords made for this run")
+    render_rows(
+        [
+            {
+                "person": a.person,
+                "role": ", ".join(a.roles),
+                "unit": f"{a.organisation}/{a.unit}",
+                "password": a.password,
+            }
+            for a in made
+        ],
+        Format.TABLE,
+        ["person", "role", "unit", "password"],
+    )
+    typer.echo(f"\nSign in at {settings.public_url}/sign-in (Ctrl-C to stop)", nl=True)
+    sys.stdout.flush()
+    serve(settings)
+    typer.echo("planflow web stopped", err=True)
 
 
 def planflow_command() -> str:

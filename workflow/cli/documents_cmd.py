@@ -1,5 +1,6 @@
-"""`planflow documents verify|restore`: the letters, conclusion notices and report files on
-disk, checked against the bytes and SHA-256 the database recorded of each, and written back.
+"""`planflow documents verify|restore|pdf`: the letters, conclusion notices and report files
+on disk, checked against the bytes and SHA-256 the database recorded of each, and written
+back; the letters' PDFs, made on demand (`formats_cmd` adds `sign` and `verify-signature`).
 
 Who may: reading documents needs `audit:read` (office, leader, auditor, administrator); with
 a token only for the organisations the person may read. Without a token the host's shell
@@ -114,5 +115,30 @@ def restore(org: OrgOpt = None, out: OutOpt = None, fmt: FormatOpt = "table") ->
             AuditVerificationFailed(
                 f"{len(result.unrestorable)} documents were altered in the database and "
                 "cannot be restored from it"
+            )
+        )
+
+
+@app.command("pdf")
+def pdf(org: OrgOpt = None, out: OutOpt = None, fmt: FormatOpt = "table") -> None:
+    """Write the PDF of every recorded apology letter beside its HTML, rendered from the
+    copy the database keeps (checked first) and dated by the letter: the same bytes each
+    time, so those already there are left alone. Exit 6 if a copy was altered."""
+    render = parse_format(fmt, (Format.TABLE, Format.JSON))
+    ctx, organisations = _scope(org)
+    result = service.letter_pdfs(ctx, organisations, out)
+    if render is Format.JSON:
+        sys.stdout.write(to_json(result.as_json()) + "\n")
+    else:
+        for path in result.written:
+            typer.echo(visible(f"wrote {path}"))
+        for finding in result.unrenderable:
+            typer.echo(visible(finding.line()))
+        typer.echo(f"{len(result.written)} letter PDF(s) written, {result.current} already there")
+    if result.unrenderable:
+        raise AlreadyReported(
+            AuditVerificationFailed(
+                f"{len(result.unrenderable)} letters were altered in the database; no PDF "
+                "is made from them"
             )
         )

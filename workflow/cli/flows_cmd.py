@@ -116,12 +116,19 @@ def apology(
         f"apology flow for {result['as_of']} (rules {result['rules']}): "
         f"{len(result['letters'])} letter(s), {len(result['escalations'])} escalation(s), "
         f"{len(result['reminders'])} reminder(s)"
+        + (
+            f", {len(result['refused'])} late dossier(s) without a reason"
+            if result["refused"]
+            else ""
+        )
     )
     for letter in result["letters"]:
         due = f"due {letter['missed_due']} → {letter['new_due']}"
         typer.echo(f"  letter      {letter['code']}  {due}  {letter['path']}")
     for item in result["escalations"]:
         typer.echo(f"  escalation  {item['code']}  missed its extended date {item['missed_due']}")
+    for item in result["refused"]:
+        typer.echo(f"  no letter   {item['code']}  {item['problem']}")
     for item in result["reminders"]:
         what = f"task {item['task']} {item['code']} {item['period']}".rstrip()
         typer.echo(f"  reminder    {what}  {item['unit']}  due {item['due']}")

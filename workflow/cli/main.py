@@ -25,6 +25,7 @@ from workflow.cli import (
     documents_cmd,
     dossiers_cmd,
     flows_cmd,
+    formats_cmd,
     init_cmd,
     inspections_cmd,
     plan_import_cmd,
@@ -69,6 +70,7 @@ COMMANDS: tuple[CommandModule, ...] = (
     inspections_cmd,
     reports_cmd,
     documents_cmd,
+    formats_cmd,  # documents pdf, sign, verify-signature
     accounts_cmd,
     tokens_cmd,
     serve_cmd,

@@ -23,7 +23,10 @@ from workflow.private_files import private_folder
 MAX_ID = 2**63 - 1
 
 FormatOpt = Annotated[
-    str, typer.Option("--format", "-f", help="table (people), json or csv (machines)")
+    str,
+    typer.Option(
+        "--format", "-f", help="table (people), json, csv or xlsx (machines; xlsx to a file)"
+    ),
 ]
 
 

@@ -1,4 +1,4 @@
-"""Rendering results as a table for people, or JSON / CSV for machines."""
+"""Rendering results as a table for people, or JSON / CSV / XLSX for machines."""
 
 from __future__ import annotations
 
@@ -15,13 +15,14 @@ import typer
 from workflow.cli.terminal import json_visible, visible
 from workflow.clock import LOCAL_TZ
 from workflow.documents.spreadsheet import SafeWriter
-from workflow.errors import PlanflowError
+from workflow.errors import InvalidInput, PlanflowError
 
 
 class Format(StrEnum):
     TABLE = "table"
     JSON = "json"
     CSV = "csv"
+    XLSX = "xlsx"  # the CSV's columns as a workbook, to stdout redirected to a file
 
 
 class AlreadyReported(Exception):
@@ -93,6 +94,9 @@ def render_rows(
     if fmt is Format.JSON:
         out.write(to_json(list(rows)) + "\n")
         return
+    if fmt is Format.XLSX:
+        _xlsx(rows, columns)
+        return
     if fmt is Format.CSV:
         writer = SafeWriter(out)
         writer.writerow(columns)
@@ -112,11 +116,24 @@ def render_rows(
         out.write("(none)\n")
 
 
+def _xlsx(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:
+    """The CSV's columns and rows as one sheet, written to stdout, which must not be a
+    terminal (`planflow tasks list --format xlsx > tasks.xlsx`)."""
+    from workflow.documents.workbook import Sheet, workbook
+
+    if sys.stdout.isatty():
+        raise InvalidInput("--format xlsx writes a workbook: redirect it to a file (> FILE.xlsx)")
+    data = workbook([Sheet("planflow", columns, ([row.get(c) for c in columns] for row in rows))])
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
 def render_object(obj: Mapping[str, Any], fmt: Format) -> None:
     """One object: JSON object, a one-row CSV, or `key: value` lines."""
     if fmt is Format.JSON:
         sys.stdout.write(to_json(obj) + "\n")
-    elif fmt is Format.CSV:
+    elif fmt in (Format.CSV, Format.XLSX):
         render_rows([obj], fmt, list(obj))
     else:
         width = max(len(k) for k in obj) if obj else 0
@@ -134,10 +151,17 @@ def report_summary(r: Mapping[str, Any]) -> None:
     if r["provisional"]:
         generated += " (provisional: the window had not closed)"
     tasks = (
-        f"{t['tasks']} due: {t['tasks_completed']} completed "
-        f"({t['tasks_completed_on_time']} on time, {t['tasks_completed_late']} late), "
-        f"{t['tasks_overdue']} overdue, {t['tasks_returned']} returned, "
-        f"{t['tasks_withdrawn']} withdrawn; completion {_pct(t['completion_pct'])}"
+        f"{t['tasks']} open in the window ({t.get('tasks_due', '?')} due in it): "
+        f"{t['tasks_completed']} completed ({t['tasks_completed_on_time']} on time, "
+        f"{t['tasks_completed_late']} late), {t['tasks_withdrawn']} withdrawn, "
+        f"{t.get('tasks_open_at_end', '?')} still open ({t['tasks_overdue']} overdue, "
+        f"{t.get('tasks_due_next', '?')} due next period); completion "
+        f"{_pct(t['completion_pct'])}"
+    )
+    # Tasks that made each move in the window (reports before planflow.report/2: none).
+    moves = ", ".join(
+        f"{t.get(f'tasks_{m}', '?')} {m}"
+        for m in ("started", "submitted", "returned", "verified", "closed")
     )
     dossiers = (
         f"{t['dossiers_received']} received: {t['dossiers_resolved_on_time']} on time, "
@@ -156,6 +180,7 @@ def report_summary(r: Mapping[str, Any]) -> None:
         ("generated", generated),
         ("hash", r["hash"]),
         ("tasks", tasks),
+        ("moves", moves),
         ("by state", ", ".join(f"{s} {n}" for s, n in t["tasks_by_state"].items())),
         ("dossiers", dossiers),
         ("inspections", inspections),

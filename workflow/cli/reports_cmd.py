@@ -1,5 +1,6 @@
 """`planflow reports list|show`: the stored report snapshots, for auditors (a report is made
-by `planflow flows aggregate`, in `flows_cmd`)."""
+by `planflow flows aggregate`, in `flows_cmd`); `planflow reports province`: the province
+roll-up, computed now."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import typer
 
 from workflow.cli.options import MAX_ID, FormatOpt, parse_format
 from workflow.cli.output import Format, render_rows, report_summary, to_json
-from workflow.cli.runtime import context
+from workflow.cli.runtime import access_of, context
 from workflow.domain.access import Permission
 from workflow.lazy import lazy_module
 
@@ -75,3 +76,60 @@ def show(
         return
     typer.echo(f"report {report['snapshot']}: hash checked against the audit log")
     report_summary(report)
+
+
+PROVINCE_COLUMNS = [
+    "rank",
+    "organisation",
+    "name",
+    "tasks",
+    "tasks_completed_on_time",
+    "tasks_completed_late",
+    "tasks_overdue",
+    "tasks_open_at_end",
+    "on_time_pct",
+]
+
+
+@app.command("province")
+def province(
+    period: Annotated[str, typer.Option(help="A quarter 2024Q2, a half 2024H1 or a year 2024.")],
+    window: Annotated[
+        str,
+        typer.Option(help="reporting: 15th to 14th (Decree 09/2019/NĐ-CP); calendar: quarters."),
+    ] = "reporting",
+    fmt: FormatOpt = "table",
+) -> None:
+    """The province roll-up, for the provincial coordinating body: every organisation
+    loaded, its tasks open in the period, done on time, late, overdue and its on-time rate
+    (on time / (completed + overdue)), ranked by that rate. Computed now, stored nowhere.
+    With a token, its person must read every organisation (their file `oversees: all`)."""
+    render = parse_format(fmt)
+    ctx = context(Permission.REPORTS_READ)
+    access = None if ctx.principal is None else access_of(ctx)
+    rolled = service.province(ctx, period.strip(), window, access)
+    if render is Format.JSON:
+        sys.stdout.write(to_json(rolled) + "\n")
+        return
+    if render is Format.TABLE:
+        w = rolled["window"]
+        state = "provisional: the window has not closed" if rolled["provisional"] else "final"
+        typer.echo(
+            f"{rolled['period']}, {w['rule']} window {w['from']} to {w['to']}, "
+            f"as of {rolled['as_of']} ({state})"
+        )
+        render_rows(rolled["organisations"], render, PROVINCE_COLUMNS, widths={"name": 40})
+        return
+    # CSV, XLSX: every figure, each row saying which period it is of.
+    w = rolled["window"]
+    head = {
+        "period": rolled["period"],
+        "window": w["rule"],
+        "from": w["from"],
+        "to": w["to"],
+        "as_of": rolled["as_of"],
+        "provisional": rolled["provisional"],
+    }
+    found = rolled["organisations"]
+    columns = [*head, *(found[0] if found else PROVINCE_COLUMNS)]
+    render_rows([head | row for row in found], render, columns)

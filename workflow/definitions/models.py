@@ -102,6 +102,71 @@ class SecuritySpec(Spec):
     )
 
 
+ABBREVIATION_PATTERN = r"^[A-ZĐ][A-ZĐ0-9&-]*$"
+AUTHORITY_PATTERN = r"^(KT|TL|TUQ|Q)\. \S.*$"
+DOCUMENT_KINDS = ("apology_letter", "inspection_notice", "report")
+
+
+class SignerSpec(Spec):
+    """Who signs one kind of document, and under which title (Nghị định 30/2020, Phụ lục I)."""
+
+    person: str = Field(description="Person id of the signer (a person of the organisation)")
+    title: NonEmpty = Field(description="The signer's own title, e.g. 'PHÓ GIÁM ĐỐC'")
+    authority: Annotated[str, Field(pattern=AUTHORITY_PATTERN)] | None = Field(
+        default=None,
+        description="When the signer is not the head: KT. (ký thay), TL. (thừa lệnh), TUQ. "
+        "(thừa ủy quyền) or Q. (quyền) and the head's title, e.g. 'KT. GIÁM ĐỐC'",
+    )
+
+
+class SignersSpec(Spec):
+    apology_letter: SignerSpec | None = Field(
+        default=None, description="Signs the apology letters (Mẫu số 04)"
+    )
+    inspection_notice: SignerSpec | None = Field(
+        default=None, description="Signs the inspection conclusion notices"
+    )
+    report: SignerSpec | None = Field(default=None, description="Signs the periodic reports")
+
+
+class RecipientsSpec(Spec):
+    apology_letter: list[NonEmpty] = Field(
+        default_factory=list, description="'Nơi nhận' lines of the apology letters"
+    )
+    inspection_notice: list[NonEmpty] = Field(
+        default_factory=list, description="'Nơi nhận' lines of the conclusion notices"
+    )
+    report: list[NonEmpty] = Field(
+        default_factory=list, description="'Nơi nhận' lines of the periodic reports"
+    )
+
+
+class DocumentsSpec(Spec):
+    """What the documents the organisation issues carry (Nghị định 30/2020/NĐ-CP)."""
+
+    governing_body: NonEmpty | None = Field(
+        default=None,
+        description="Printed over the agency's name in the header, e.g. 'UBND TỈNH KHÁNH HÒA'",
+    )
+    abbreviation: Annotated[str, Field(pattern=ABBREVIATION_PATTERN)] | None = Field(
+        default=None,
+        description="The official abbreviation (ký hiệu) in document numbers: 15/TB-SCT; "
+        "default: the organisation's code",
+    )
+    place: NonEmpty | None = Field(
+        default=None,
+        description="The place name (địa danh) before the date: 'Khánh Hòa, ngày 05 tháng 01 "
+        "năm 2024'; default: the province",
+    )
+    signers: SignersSpec = Field(
+        default_factory=SignersSpec, description="Who signs each kind of document"
+    )
+    recipients: RecipientsSpec = Field(
+        default_factory=RecipientsSpec,
+        description="'Nơi nhận' of each kind of document, each once; 'Lưu: VT, <unit>' last",
+    )
+
+
 class OrganisationSpec(Spec):
     kind: Literal["organisation"]
     code: Annotated[str, Field(pattern=CODE_PATTERN)]
@@ -119,6 +184,11 @@ class OrganisationSpec(Spec):
         "(a province-level body, e.g. the Department of Home Affairs): codes, or `all`",
     )
     security: SecuritySpec = Field(default_factory=SecuritySpec)
+    documents: DocumentsSpec | None = Field(
+        default=None,
+        description="What its letters, notices and reports carry: governing body, "
+        "abbreviation, place, signers and recipients per kind of document",
+    )
     notes: str | None = None
 
     def inspected_units(self) -> list[str]:

@@ -68,6 +68,10 @@ PATTERN_HELP = {
     models.SLUG_PATTERN: "an id is lower-case ASCII letters, digits, '.', '-' or '_' "
     "(e.g. qna.hcth.tran-thi-lan)",
     models.TASK_CODE_PATTERN: "a task code is letters or digits separated by dots (e.g. A.IV.2.1)",
+    models.ABBREVIATION_PATTERN: "an abbreviation (ký hiệu) is capital letters (Đ too), digits, "
+    "'&' or '-', starting with a letter (e.g. SCT, SKHĐT)",
+    models.AUTHORITY_PATTERN: "a signing authority is KT., TL., TUQ. or Q. followed by a space "
+    "and the head's title (e.g. 'KT. GIÁM ĐỐC')",
 }
 
 
@@ -218,6 +222,11 @@ def _schema_problem(source: SourceFile, err: ErrorDetails) -> Problem:
         )
     if kind == "extra_forbidden":
         name = str(loc[-1])
+        if loc[:1] == ("documents",) and loc[1:2] in (("signers",), ("recipients",)):
+            kinds = ", ".join(models.DOCUMENT_KINDS)
+            return source.problem(
+                loc, f"unknown kind of document '{name}'; one of: {kinds}", key=True
+            )
         return source.problem(loc, f"unknown field '{name}'{suggest(name, ALL_FIELDS)}", key=True)
     if kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
         return source.problem(

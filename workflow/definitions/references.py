@@ -17,6 +17,7 @@ from workflow.definitions.models import (
 from workflow.definitions.parsing import Definitions, suggest
 from workflow.definitions.source import Loc, Problem, SourceFile
 from workflow.definitions.vocabulary import BY_CODE
+from workflow.domain.issuing import recipient_key
 from workflow.domain.roles import Role
 
 
@@ -69,6 +70,7 @@ def organisation_checks(spec: OrganisationSpec, src: SourceFile) -> list[Problem
                 )
             )
     problems += _inspection_checks(spec, src, units)
+    problems += _documents_checks(spec, src)
     off = {d.date for d in spec.calendar.days_off}
     for i, day in enumerate(spec.calendar.working_days):
         if day.date in off:
@@ -140,6 +142,48 @@ def _inspection_checks(spec: OrganisationSpec, src: SourceFile, units: set[str])
                 "person of the team `roles: [inspector]`",
             )
         )
+    return problems
+
+
+def _documents_checks(spec: OrganisationSpec, src: SourceFile) -> list[Problem]:
+    """The `documents:` block: each signer a person of the organisation; each kind's
+    recipients listed once, the file copy ('Lưu: ...') last."""
+    documents = spec.documents
+    if documents is None:
+        return []
+    problems: list[Problem] = []
+    people = {p.id for p in spec.people}
+    for kind in models.DOCUMENT_KINDS:
+        signer = getattr(documents.signers, kind)
+        if signer is not None and signer.person not in people:
+            problems.append(
+                src.problem(
+                    ("documents", "signers", kind, "person"),
+                    f"unknown person '{signer.person}' in {spec.code}: a signer is one of "
+                    f"its people{suggest(signer.person, people)}",
+                )
+            )
+        lines: list[str] = getattr(documents.recipients, kind)
+        at: list[Loc] = [("documents", "recipients", kind, i) for i in range(len(lines))]
+        folded = [recipient_key(line) for line in lines]
+        first: dict[str, int] = {}
+        for i, line in enumerate(folded):
+            if line in first:
+                seen = src.where(at[first[line]])[0]
+                problems.append(
+                    src.problem(
+                        at[i], f"recipient '{lines[i]}' is listed twice (first on line {seen})"
+                    )
+                )
+            first.setdefault(line, i)
+        for i, line in enumerate(folded[:-1]):
+            if line.startswith("lưu"):
+                problems.append(
+                    src.problem(
+                        at[i],
+                        f"'{lines[i]}' is the file copy; it comes last among the recipients",
+                    )
+                )
     return problems
 
 

@@ -16,7 +16,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from workflow.definitions.models import CODE_PATTERN
+from workflow.definitions.models import ABBREVIATION_PATTERN, CODE_PATTERN
 
 SCHEMA_FILE = "planflow-schema.json"
 SCHEMA_LINE = f"# yaml-language-server: $schema={SCHEMA_FILE}"
@@ -53,9 +53,16 @@ def valid_code(code: str) -> bool:
     return re.fullmatch(CODE_PATTERN, code) is not None
 
 
+def abbreviation_of(code: str) -> str:
+    """A first guess at the ký hiệu: the code's last part (`KHA-SCT` -> `SCT`)."""
+    parts = [p for p in re.split(r"[-_]", code) if re.fullmatch(ABBREVIATION_PATTERN, p)]
+    return parts[-1] if parts else "CQ"
+
+
 def organisation_file(code: str, name: str, schema: str = SCHEMA_LINE) -> str:
     """A new organisation's file: one office unit and one administrator, to complete."""
     person = f"{slug(code)}.vp.quan-tri"
+    abbreviation = abbreviation_of(code)
     return f"""\
 {schema}
 # Tệp cơ quan, đơn vị: các phòng, nhóm phòng, người dùng và lịch làm việc riêng.
@@ -96,6 +103,35 @@ people:
     name: "Người quản trị"  # THAY: họ và tên
     unit: VP
     roles: [admin]
+
+# Văn bản cơ quan ban hành (thư xin lỗi, thông báo kết luận kiểm tra, báo cáo), theo Nghị định
+# 30/2020/NĐ-CP. Không bắt buộc; khi bỏ trống: ký hiệu là mã cơ quan, địa danh là tỉnh.
+documents:
+  # Cơ quan chủ quản, in phía trên tên cơ quan (bỏ dòng này nếu không có). THAY
+  governing_body: "UBND TỈNH ..."
+  # Ký hiệu viết tắt tên cơ quan trong số văn bản, ví dụ 15/TB-{abbreviation}. THAY
+  abbreviation: "{abbreviation}"
+  # Địa danh trước ngày tháng: "Tên tỉnh, ngày 05 tháng 01 năm 2024". THAY
+  place: "Tên tỉnh"
+  # Người ký từng loại văn bản: id người dùng (mục people), chức vụ, và thẩm quyền ký khi
+  # không phải người đứng đầu: KT. (ký thay), TL. (thừa lệnh), TUQ. (thừa ủy quyền), Q. (quyền).
+  # Loại văn bản: apology_letter (thư xin lỗi), inspection_notice (thông báo kết luận kiểm tra),
+  # report (báo cáo). Khai báo người ký ở mục people, rồi xóa "{{}}" và bỏ dấu # bên dưới. THAY
+  signers: {{}}
+  #   apology_letter:
+  #     person: {slug(code)}.bgd.nguyen-van-b
+  #     title: "PHÓ GIÁM ĐỐC"
+  #     authority: "KT. GIÁM ĐỐC"
+  #   inspection_notice: {{person: {slug(code)}.bgd.nguyen-van-a, title: "GIÁM ĐỐC"}}
+  # Nơi nhận của từng loại văn bản, mỗi nơi một lần; dòng "Lưu: VT, <đơn vị>" ở cuối (khi bỏ
+  # trống: "Lưu: VT, <đơn vị soạn thảo>").
+  recipients:
+    inspection_notice:
+      - "Lãnh đạo cơ quan (để b/c)"  # THAY
+      - "Lưu: VT, VP"
+    report:
+      - "Sở Nội vụ (b/c)"  # THAY
+      - "Lưu: VT, VP"
 
 # Ngày nghỉ, ngày làm bù riêng của cơ quan (ngoài lịch nghỉ lễ chung). Ngày ghi YYYY-MM-DD.
 calendar:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from jinja2 import Environment
 
-from workflow.documents import docx
-from workflow.documents.vietnamese import long_date, period_label, short_date
+from workflow.documents import docx, official
+from workflow.documents.vietnamese import period_label, short_date
 
 __all__ = [
     "ConclusionFields",
@@ -45,13 +45,15 @@ class FixLine:
 @dataclass(frozen=True, slots=True)
 class ConclusionFields:
     agency: str  # "Ban Quản lý các Khu kinh tế và Khu công nghiệp tỉnh Quảng Nam"
-    province: str  # "Quảng Nam" (the place in "Quảng Nam, ngày 20 tháng 5 năm 2024")
-    number: str  # "12/TB-DKT"
+    governing_body: str | None  # "UBND TỈNH QUẢNG NAM", over the agency in the header
+    place: str  # "Quảng Nam" (the place in "Quảng Nam, ngày 20 tháng 5 năm 2024")
+    number: str  # from the outgoing register: "12/TB-KKTCN"
     issued_on: dt.date
     period_label: str  # "năm 2024", "quý II năm 2024"
     unit_name: str  # the inspected unit
     team_name: str  # "Đoàn kiểm tra cải cách hành chính của Ban Quản lý"
-    office_name: str  # where results are reported ("Phòng Hành chính và Tổng hợp")
+    report_to: str  # where the unit reports its fixes: the office, or the team when the
+    # inspected unit is the office itself ("Phòng Hành chính và Tổng hợp")
     inspected_on: dt.date
     inspectors: tuple[str, ...]  # names of the inspectors who signed the record
     basis: str  # "Kế hoạch kiểm tra công tác cải cách hành chính năm 2024"
@@ -59,9 +61,19 @@ class ConclusionFields:
     strengths: tuple[str, ...]
     shortcomings: tuple[str, ...]
     fixes: tuple[FixLine, ...]
-    signer_title: str
+    signer_title: str  # "PHÓ TRƯỞNG BAN"
+    signer_authority: str | None  # "KT. TRƯỞNG BAN"
     signer_name: str | None
-    recipients: tuple[str, ...]  # "Nơi nhận" lines, without "Lưu: VT."
+    recipients: tuple[str, ...]  # "Nơi nhận", each once, the file copy ("Lưu: VT, DKT") last
+
+    def header(self) -> official.Header:
+        return official.Header(
+            self.governing_body, self.agency, self.number, self.place, self.issued_on
+        )
+
+    def foot(self) -> official.Foot:
+        top = (self.signer_authority.upper(),) if self.signer_authority else ()
+        return official.Foot(self.recipients, (*top, self.signer_title.upper()), self.signer_name)
 
 
 # ----------------------------------------------------------------------------- wording
@@ -105,7 +117,7 @@ def _tally(f: ConclusionFields) -> str:
 def _request(f: ConclusionFields) -> str:
     return (
         f"Yêu cầu {f.unit_name} thực hiện các nội dung khắc phục nêu trên đúng thời hạn và "
-        f"báo cáo kết quả về {f.office_name}."
+        f"báo cáo kết quả về {f.report_to}."
     )
 
 
@@ -123,16 +135,6 @@ def _fix_rows(f: ConclusionFields) -> list[tuple[str, ...]]:
     ]
 
 
-def _recipients(f: ConclusionFields) -> list[str]:
-    # Each line ends with ";" and the last is the file copy, as Nghị định 30 writes "Nơi nhận";
-    # a caller's own trailing punctuation is dropped so it is not doubled.
-    return [f"- {r.rstrip(' ;.')};" for r in f.recipients] + ["- Lưu: VT."]
-
-
-def _signer_lines(f: ConclusionFields) -> list[str]:
-    return f.signer_title.upper().splitlines()
-
-
 # ----------------------------------------------------------------------------- HTML
 
 _HTML = Environment(autoescape=True, keep_trailing_newline=True).from_string(
@@ -143,12 +145,7 @@ _HTML = Environment(autoescape=True, keep_trailing_newline=True).from_string(
 <title>Thông báo kết luận kiểm tra – {{ f.number }}</title>
 <style>
   @page { size: A4; margin: 20mm 20mm 20mm 30mm; }
-  body { font-family: "Times New Roman", serif; max-width: 160mm; margin: 10mm auto;
-         font-size: 13pt; line-height: 1.35; }
-  .cols { display: flex; justify-content: space-between; }
-  .head > div { text-align: center; }
-  .head .agency { width: 42%; } .head .nation { width: 58%; }
-  .motto { display: inline-block; border-bottom: 1px solid; padding-bottom: 1px; }
+{{ css }}  body { max-width: 160mm; margin: 10mm auto; line-height: 1.35; }
   h1 { font-size: 14pt; text-align: center; margin: 8mm 0 0; }
   .subject { text-align: center; font-weight: bold; margin: 0 0 6mm; }
   .body p { text-align: justify; text-indent: 10mm; margin: 2mm 0; }
@@ -158,11 +155,6 @@ _HTML = Environment(autoescape=True, keep_trailing_newline=True).from_string(
   table.grid th, table.grid td { border: 1px solid #000; padding: 1mm 2mm; vertical-align: top; }
   table.grid td.c { text-align: center; }
   .foot { margin-top: 8mm; }
-  .recipients { width: 45%; font-size: 11pt; }
-  .recipients p { margin: 0; }
-  .recipients ul { padding-left: 0; }
-  .sign { width: 50%; text-align: center; }
-  .sign .name { margin-top: 22mm; }
 </style>
 </head>
 <body>
@@ -176,12 +168,7 @@ _HTML = Environment(autoescape=True, keep_trailing_newline=True).from_string(
 {% endfor %}</tbody>
 </table>
 {%- endmacro -%}
-<div class="cols head">
-  <div class="agency"><strong>{{ f.agency | upper }}</strong><br>Số: {{ f.number }}</div>
-  <div class="nation"><strong>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</strong><br>
-  <strong class="motto">Độc lập - Tự do - Hạnh phúc</strong><br>
-  <em>{{ f.province }}, {{ long_date(f.issued_on) }}</em></div>
-</div>
+{{ head }}
 <h1>THÔNG BÁO</h1>
 <p class="subject">{{ title }}</p>
 <div class="body">
@@ -205,16 +192,7 @@ _HTML = Environment(autoescape=True, keep_trailing_newline=True).from_string(
 <p>{{ request }}</p>
 {% else %}<p>{{ no_fixes }}</p>
 {% endif %}</div>
-<div class="cols foot">
-  <div class="recipients"><p><strong><em>Nơi nhận:</em></strong></p>
-  <ul>
-{% for line in recipients %}    <li>{{ line }}</li>
-{% endfor %}  </ul></div>
-  <div class="sign"><strong>
-{%- for line in signer_lines %}{{ line }}{% if not loop.last %}<br>{% endif %}
-{%- endfor %}</strong>
-  <p class="name"><strong>{{ f.signer_name or "" }}</strong></p></div>
-</div>
+<div class="foot">{{ foot }}</div>
 </body>
 </html>
 """
@@ -224,7 +202,9 @@ _HTML = Environment(autoescape=True, keep_trailing_newline=True).from_string(
 def render_html(fields: ConclusionFields) -> str:
     return _HTML.render(
         f=fields,
-        long_date=long_date,
+        css=official.CSS,
+        head=official.header_html(fields.header()),
+        foot=official.foot_html(fields.foot()),
         title=_title(fields),
         opening=_opening(fields),
         findings=_finding_rows(fields),
@@ -233,8 +213,6 @@ def render_html(fields: ConclusionFields) -> str:
         fixes=_fix_rows(fields),
         fixes_header=FIXES_HEADER,
         request=_request(fields),
-        recipients=_recipients(fields),
-        signer_lines=_signer_lines(fields),
         no_items=NO_ITEMS,
         no_fixes=NO_FIXES,
     )
@@ -243,8 +221,6 @@ def render_html(fields: ConclusionFields) -> str:
 # ----------------------------------------------------------------------------- DOCX
 
 _INDENT = 567  # 1 cm first-line indent for body paragraphs
-_HEAD_WIDTHS = (3800, docx.A4_TEXT_WIDTH - 3800)
-_FOOT_WIDTHS = (4300, docx.A4_TEXT_WIDTH - 4300)
 _FINDINGS_WIDTHS = (650, 1300, 3921, 1200, 2000)
 _FIXES_WIDTHS = (650, 4621, 1500, 2300)
 
@@ -265,22 +241,7 @@ def _items(items: tuple[str, ...]) -> list[str]:
 
 def render_docx(fields: ConclusionFields) -> bytes:
     f = fields
-    head = docx.columns(
-        [
-            [
-                docx.paragraph(f.agency.upper(), bold=True, center=True, size=24),
-                docx.paragraph(f"Số: {f.number}", center=True),
-            ],
-            [
-                docx.paragraph(
-                    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, center=True, size=24
-                ),
-                docx.paragraph("Độc lập - Tự do - Hạnh phúc", bold=True, center=True),
-                docx.paragraph(f"{f.province}, {long_date(f.issued_on)}", italic=True, center=True),
-            ],
-        ],
-        _HEAD_WIDTHS,
-    )
+    head = official.header_docx(f.header(), docx.A4_TEXT_WIDTH)
     blocks = [
         head,
         docx.paragraph(""),
@@ -309,20 +270,6 @@ def render_docx(fields: ConclusionFields) -> bytes:
         ]
     else:
         blocks.append(_body(NO_FIXES))
-    foot = docx.columns(
-        [
-            [
-                docx.paragraph("Nơi nhận:", bold=True, italic=True, size=24),
-                *[docx.paragraph(line, size=22) for line in _recipients(f)],
-            ],
-            [
-                *[docx.paragraph(line, bold=True, center=True) for line in _signer_lines(f)],
-                # Room for the signature and the seal, as on paper.
-                *[docx.paragraph("") for _ in range(4)],
-                docx.paragraph(f.signer_name or "", bold=True, center=True),
-            ],
-        ],
-        _FOOT_WIDTHS,
-    )
+    foot = official.foot_docx(f.foot(), docx.A4_TEXT_WIDTH)
     blocks += [docx.paragraph(""), foot]
     return docx.package("".join(blocks), page="A4")

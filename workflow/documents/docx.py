@@ -38,17 +38,23 @@ FIXED_TIME = (2018, 11, 23, 0, 0, 0)  # zip entries carry a time: a fixed one ke
 Page = Literal["A4", "A5"]
 
 # Nghị định 30/2020/NĐ-CP, Phụ lục I: A4 with margins top and bottom 20-25 mm, left 30-35 mm,
-# right 15-20 mm. The A5 section is the apology letter's, which has always been written bare
-# (and its bytes are hashed in existing audit entries, so it stays exactly as it was).
+# right 15-20 mm. The A5 section is the apology letter's (Mẫu số 04 is an A5 form), with the
+# same margins, the right one at its 15 mm minimum. Letters written before were bare A5: their
+# bytes are kept in `documents`, so their recorded hashes still hold.
 _SECTIONS: dict[Page, str] = {
     "A4": (
         '<w:sectPr><w:pgSz w:w="11906" w:h="16838"/>'
         '<w:pgMar w:top="1134" w:right="1134" w:bottom="1134" w:left="1701" '
         'w:header="720" w:footer="720" w:gutter="0"/></w:sectPr>'
     ),
-    "A5": '<w:sectPr><w:pgSz w:w="8391" w:h="11906"/></w:sectPr>',
+    "A5": (
+        '<w:sectPr><w:pgSz w:w="8391" w:h="11906"/>'
+        '<w:pgMar w:top="1134" w:right="850" w:bottom="1134" w:left="1701" '
+        'w:header="567" w:footer="567" w:gutter="0"/></w:sectPr>'
+    ),
 }
 A4_TEXT_WIDTH = 11906 - 1701 - 1134  # what a full-width table may span on an A4 page
+A5_TEXT_WIDTH = 8391 - 1701 - 850  # and on an A5 page
 
 _BORDER_SIDES = ("top", "left", "bottom", "right", "insideH", "insideV")
 

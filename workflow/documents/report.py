@@ -19,6 +19,7 @@ from typing import Any
 from jinja2 import Environment
 
 from workflow.clock import LOCAL_TZ
+from workflow.definitions.vocabulary import BY_CODE
 from workflow.documents.spreadsheet import SafeWriter
 from workflow.documents.vietnamese import long_date, short_date, time_and_date
 from workflow.domain.periods import parse_period
@@ -46,13 +47,20 @@ def render_json(report: Mapping[str, Any]) -> str:
 
 _ROW_COUNTS = (
     "tasks",
-    *(f"tasks_{state}" for state in STATE_NAMES),
+    *(f"state_{state}" for state in STATE_NAMES),  # the tasks in each state now
+    "tasks_due",
+    "tasks_started",
+    "tasks_submitted",
+    "tasks_returned",
+    "tasks_verified",
+    "tasks_closed",
     "tasks_completed",
     "tasks_completed_on_time",
     "tasks_completed_late",
-    "tasks_overdue",
-    "tasks_returned",
     "tasks_withdrawn",
+    "tasks_open_at_end",
+    "tasks_overdue",
+    "tasks_due_next",
     "completion_pct",
     "on_time_pct",
     "dossiers_received",
@@ -72,8 +80,10 @@ CSV_COLUMNS = (
     "period",
     "window_from",
     "window_to",
+    "provisional",
     "plan",
     "category",
+    "index",
     "unit",
     *_ROW_COUNTS,
 )
@@ -92,10 +102,13 @@ def render_csv(report: Mapping[str, Any]) -> str:
         report["period"],
         report["window"]["from"],
         report["window"]["to"],
+        "true" if report.get("provisional") else "false",
     ]
     for row in report["rows"]:
-        flat = dict(row) | {f"tasks_{s}": n for s, n in row["tasks_by_state"].items()}
-        cells = [row["plan"], row["category"], row["unit"], *(flat[c] for c in _ROW_COUNTS)]
+        flat = dict(row) | {f"state_{s}": n for s, n in row["tasks_by_state"].items()}
+        index = BY_CODE[row["category"]].index if row["category"] in BY_CODE else None
+        cells = [row["plan"], row["category"], index, row["unit"]]
+        cells += [flat.get(c) for c in _ROW_COUNTS]
         writer.writerow([*head, *("" if c is None else c for c in cells)])
     return out.getvalue()
 
@@ -238,8 +251,22 @@ TASK_COLUMNS = {
     "tasks_completed_on_time": "Đúng hạn",
     "tasks_completed_late": "Trễ hạn",
     "tasks_overdue": "Quá hạn",
-    "tasks_returned": "Bị trả lại",
+    "tasks_due_next": "Đến hạn kỳ sau",
     "completion_pct": "Tỷ lệ hoàn thành",
+}
+# What was done in the period, from the audit log's moves (tasks that made each move).
+MOVE_COLUMNS = {
+    "tasks_started": "Bắt đầu thực hiện",
+    "tasks_submitted": "Trình kết quả",
+    "tasks_returned": "Bị trả lại",
+    "tasks_verified": "Được duyệt",
+    "tasks_closed": "Đóng",
+    "tasks_withdrawn": "Dừng thực hiện",
+}
+INDEX_NAMES = {
+    "PAPI": "Chỉ số PAPI",
+    "PAR INDEX": "Chỉ số cải cách hành chính (PAR INDEX)",
+    "SIPAS": "Chỉ số hài lòng (SIPAS)",
 }
 DOSSIER_COLUMNS = {
     "dossiers_received": "Tiếp nhận",
@@ -284,6 +311,12 @@ def render_html(report: Mapping[str, Any]) -> str:
         inspected=inspected,
         task_columns=list(TASK_COLUMNS),
         task_titles=list(TASK_COLUMNS.values()),
+        move_columns=list(MOVE_COLUMNS),
+        move_titles=list(MOVE_COLUMNS.values()),
+        index_names=INDEX_NAMES,
+        next_label=period_label(report["next_period"]["period"])
+        if report.get("next_period")
+        else "kỳ sau",
         dossier_columns=list(DOSSIER_COLUMNS),
         dossier_titles=list(DOSSIER_COLUMNS.values()),
         trend_columns=list(TREND_COLUMNS),

@@ -35,3 +35,6 @@ class AuditFilter:
     until: dt.datetime | None = None
     after_seq: int | None = None
     limit: int | None = None
+    # Only entries whose notes hold every one of these words (folded: lower case, no
+    # diacritics, đ as d), each as a word or a word's beginning (migration 0011's index).
+    note_words: tuple[str, ...] = ()

@@ -16,15 +16,27 @@ from workflow.domain.lifecycle import State
 from workflow.domain.reporting import Window, percent
 
 STATES = tuple(s.value for s in State)
-TASK_COUNTS = (
+# Counted over the tasks open in the window, by the scan of the tasks (`TaskGroup`).
+SCANNED = (
     "tasks",
+    "tasks_due",
     "tasks_completed",
     "tasks_completed_on_time",
     "tasks_completed_late",
-    "tasks_overdue",
-    "tasks_returned",
     "tasks_withdrawn",
+    "tasks_open_at_end",
+    "tasks_overdue",
+    "tasks_due_next",
 )
+# Counted from the audit log's moves in the window (`MoveGroup`): tasks that made the move.
+MOVED = {
+    "start": "tasks_started",
+    "submit": "tasks_submitted",
+    "return": "tasks_returned",
+    "verify": "tasks_verified",
+    "close": "tasks_closed",
+}
+TASK_COUNTS = (*SCANNED[:2], *MOVED.values(), *SCANNED[2:])
 DOSSIER_COUNTS = (
     "dossiers_received",
     "dossiers_resolved",
@@ -42,18 +54,33 @@ TREND_COUNTS = (
     "dossiers_resolved",
     "dossiers_resolved_on_time",
 )
+INDEXES = ("PAPI", "PAR INDEX", "SIPAS")  # the index components, in the order reports print
 
 Key = tuple[str | None, str | None, str | None]  # (plan, category, unit)
 
 
 @dataclass(frozen=True, slots=True)
 class TaskGroup:
-    """Tasks of one quarter of the trend, plan, category and lead unit."""
+    """Tasks of one organisation, plan, category and lead unit: open in the window
+    (`listed`) or not, completed in one quarter of the trend (`done_in`, its index) or not
+    (-1). The report's figures are the listed groups'; the trend counts each quarter's."""
 
-    quarter: int  # the index of the quarter (of the trend) the tasks are due in
+    organisation: str
     key: Key
-    counts: dict[str, int]  # every name of TASK_COUNTS
-    by_state: dict[str, int]  # every name of STATES
+    counts: dict[str, int]  # every name of SCANNED
+    by_state: dict[str, int]  # every name of STATES (the state now)
+    listed: bool = True
+    done_in: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class MoveGroup:
+    """Tasks of one organisation, plan, category and lead unit that made each move in the
+    window (the audit log's entries, by their time)."""
+
+    organisation: str
+    key: Key
+    counts: dict[str, int]  # every name of MOVED's values
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,28 +106,34 @@ class Tally:
 
     def plans(self) -> set[str]:
         """The plans some task of the period belongs to."""
-        return {k[0] for k, r in self.rows.items() if r["tasks"] and k[0]}
+        return {k[0] for k, r in self.rows.items() if _has_tasks(r) and k[0]}
 
 
 def tally(
     win: Window,
     quarters: Sequence[Window],
     tasks: Iterable[TaskGroup],
+    moves: Iterable[MoveGroup],
     dossiers: Iterable[DossierGroup],
     notices: Iterable[tuple[str | None, dict[str, int]]],
     inspections: Iterable[tuple[str, int]],
 ) -> Tally:
     """The grouped counts added up. The quarters of the trend tile the period's window
-    (`reporting.quarters_up_to`): the groups of a quarter inside it are the period's."""
+    (`reporting.quarters_up_to`): the dossier groups of a quarter inside it are the period's;
+    the listed task groups are the period's (the tasks open in its window), and each task
+    group completed in a quarter counts in that quarter's trend."""
     inside = {i for i, q in enumerate(quarters) if win.contains(q.start)}
     out = Tally(trend=[dict.fromkeys(TREND_COUNTS, 0) for _ in quarters])
     for t in tasks:
-        out.trend[t.quarter]["tasks_completed"] += t.counts["tasks_completed"]
-        out.trend[t.quarter]["tasks_completed_on_time"] += t.counts["tasks_completed_on_time"]
-        if t.quarter in inside:
+        if t.done_in >= 0:  # completed in that quarter: all of them, on time or not
+            out.trend[t.done_in]["tasks_completed"] += t.counts["tasks"]
+            out.trend[t.done_in]["tasks_completed_on_time"] += t.counts["tasks_completed_on_time"]
+        if t.listed:
             target = out.row(t.key)
             _add(target, t.counts)
             _add(target["tasks_by_state"], t.by_state)
+    for m in moves:
+        _add(out.row(m.key), m.counts)
     for d in dossiers:
         out.trend[d.quarter]["dossiers_resolved"] += d.counts["dossiers_resolved"]
         out.trend[d.quarter]["dossiers_resolved_on_time"] += d.counts["dossiers_resolved_on_time"]
@@ -154,11 +187,13 @@ def figures(
     totals = _sum(rows.values())
     by_plan: dict[str | None, dict[str, Any]] = {}
     by_category: dict[str | None, dict[str, Any]] = {}
+    by_index: dict[str | None, dict[str, Any]] = {}
     by_unit: dict[str | None, dict[str, Any]] = {u: _empty() for u in names}
     for (plan, category, lead), counts in rows.items():
-        if counts["tasks"]:
+        if _has_tasks(counts):
             _add_all(by_plan.setdefault(plan, _empty()), counts)
             _add_all(by_category.setdefault(category, _empty()), counts)
+            _add_all(by_index.setdefault(index_of(category), _empty()), counts)
         _add_all(by_unit.setdefault(lead, _empty()), counts)
 
     covered = [u for u in inspected_from if by_unit.get(u, {}).get("inspections_done")]
@@ -188,6 +223,10 @@ def figures(
                 **_rated(by_category[c], tasks_only=True),
             }
             for c in sorted(by_category, key=_last)
+        ],
+        "by_index": [
+            {"index": i, **_rated(by_index[i], tasks_only=True)}
+            for i in sorted(by_index, key=_index_order)
         ],
         "by_unit": [
             {
@@ -219,6 +258,64 @@ def figures(
     }
 
 
+# ----------------------------------------------------------------------------- province
+
+ROLLUP_COUNTS = (
+    "tasks",
+    "tasks_completed",
+    "tasks_completed_on_time",
+    "tasks_completed_late",
+    "tasks_overdue",
+    "tasks_open_at_end",
+    "tasks_withdrawn",
+)
+
+
+def rollup(
+    groups: Iterable[TaskGroup], organisations: Mapping[str, Mapping[str, str]]
+) -> list[dict[str, Any]]:
+    """The province roll-up: per organisation loaded (`organisations`: code → its `name`
+    and `province`), its open tasks' counts and on-time rate = on time / (completed +
+    overdue), ranked by that rate (highest first; then fewer overdue; then the code). Equal
+    rates share a rank (1, 2, 2, 4); an organisation with nothing to rate comes last,
+    unranked."""
+    counts = {code: dict.fromkeys(ROLLUP_COUNTS, 0) for code in organisations}
+    for g in groups:
+        if g.listed and g.organisation in counts:
+            _add(counts[g.organisation], {k: g.counts[k] for k in ROLLUP_COUNTS})
+    rows: list[dict[str, Any]] = []
+    for code, c in counts.items():
+        rated = c["tasks_completed"] + c["tasks_overdue"]
+        rows.append(
+            {
+                "organisation": code,
+                "name": organisations[code]["name"],
+                "province": organisations[code]["province"],
+                **c,
+                "completion_pct": percent(c["tasks_completed"], c["tasks"] - c["tasks_withdrawn"]),
+                "on_time_pct": percent(c["tasks_completed_on_time"], rated),
+            }
+        )
+    rows.sort(
+        key=lambda r: (
+            r["on_time_pct"] is None,
+            -(r["on_time_pct"] or 0.0),
+            r["tasks_overdue"],
+            r["organisation"],
+        )
+    )
+    previous: tuple[float | None, int] = (None, 0)
+    for position, row in enumerate(rows, start=1):
+        rate = row["on_time_pct"]
+        if rate is None:
+            row["rank"] = None
+            continue
+        rank = previous[1] if rate == previous[0] else position
+        row["rank"] = rank
+        previous = (rate, rank)
+    return [{"rank": r.pop("rank"), **r} for r in rows]
+
+
 # ----------------------------------------------------------------------------- adding up
 
 
@@ -241,6 +338,21 @@ def _sum(groups: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     for counts in groups:
         _add_all(total, counts)
     return total
+
+
+def _has_tasks(counts: Mapping[str, Any]) -> bool:
+    """Whether a row holds tasks: open in the window, or moved in it (a task verified
+    before the window and closed in it is not open in it, but was closed in it)."""
+    return any(counts[k] for k in TASK_COUNTS)
+
+
+def index_of(category: str | None) -> str | None:
+    """The index component (PAPI, PAR INDEX, SIPAS) a category belongs to; None outside."""
+    return BY_CODE[category].index if category in BY_CODE else None
+
+
+def _index_order(index: str | None) -> tuple[int, str]:
+    return (INDEXES.index(index) if index in INDEXES else len(INDEXES), index or "")
 
 
 def _rated(counts: Mapping[str, Any], *, tasks_only: bool) -> dict[str, Any]:

@@ -12,26 +12,32 @@
 A consequence worth knowing: under the reporting rule a task due 31/12/2024 falls in the
 window of 2025Q1 (from 15/12/2024), not in 2024's.
 
-**What falls in a window.** Figures are counted as of the moment the report is generated
-(`as_of` is that moment's local date), over these populations:
+**What falls in a window.** A report shows the progress of the organisation's plans over
+the window (`docs/reports.md` explains each figure), over these populations:
 
-- tasks (kinds `plan` and `fix`) whose due date is in the window: each task is reported in
-  exactly one period of a kind, the one its due date falls in;
+- tasks (kinds `plan` and `fix`) *open at any time in the window*: assigned (created) before
+  the window's end and not finished (verified, or withdrawn) before its start, whatever their
+  due date: a task due 31/12 or "Thường xuyên" counts in every quarter it is open;
+- the moves made in the window (start, submit, return, verify, close), from the audit log by
+  their recorded time: each task counted once per kind of move;
 - dossiers received in the window (local time of receipt);
 - apology letters and escalations issued in the window;
 - inspections completed (verified) in the window.
 
 **Classification** (the functions below state each rule; the SQL in
-`workflow.store.queries.report_figures` applies the same ones, and the tests check they agree):
+`workflow.store.queries.report_figures` applies the same ones, and the tests check they agree).
+Everything about a task is said *at the window's end* (the day after its last day, 00:00 in
+Vietnam), or now when the window is still open (a *provisional* report):
 
-- a task is *completed* when it has a completion time (it was verified; a task withdrawn
-  without a result has none); *on time* when its completion's local date is on or before its
-  due date, *late* otherwise;
-- a task is *overdue* when it is not completed, not withdrawn, and its due date is before
-  `as_of` (due today is not overdue yet);
-- a task is *withdrawn* when it is closed without a completion time; withdrawn tasks leave
-  the completion rate's denominator (nobody has to do them any more);
-- a task was *returned* when it was sent back for rework at least once;
+- a task is *completed* in the window when its completion time (the verify move's) falls in
+  it; *on time* when its completion's local date is on or before its due date, *late*
+  otherwise;
+- a task is *withdrawn* when it was closed without a result (the withdraw move) in the
+  window; withdrawn tasks leave the completion rate's denominator;
+- a task is *open at the end* when neither completed nor withdrawn by the window's end;
+  *overdue* when open at the end and due before the window's end (before today in a
+  provisional report: due today is not overdue yet); *due next period* when open at the end
+  and due in the next period's window (same rule, same kind of period);
 - a dossier is *resolved on time* when its result was approved (verified) on or before its
   original due date, *late* when after it (an apology letter moves the date the applicant is
   given, not the legal one: a dossier resolved within its new date is still late);
@@ -39,8 +45,9 @@ window of 2025Q1 (from 15/12/2024), not in 2024's.
   date;
 - rates are percentages rounded half up to one decimal: completion = completed / (tasks −
   withdrawn); on time = on time / completed (tasks) or / resolved (dossiers); inspection
-  coverage = inspectable units with a completed inspection / inspectable units. A rate with
-  nothing to divide by is None.
+  coverage = inspectable units with a completed inspection / inspectable units; the province
+  roll-up's on-time rate = on time / (completed + overdue), so that a task left undone counts
+  against it. A rate with nothing to divide by is None.
 
 Pure: no database, no I/O; stdlib only.
 """
@@ -129,6 +136,42 @@ def window(key: str, rule: WindowRule = DEFAULT_RULE) -> Window:
         start = dt.date(before_year, before_month, _FIRST_DAY)
         end = dt.date(last_year, last_month, _FIRST_DAY - 1)
     return Window(period.key, rule, start, end)
+
+
+def next_period(key: str) -> str:
+    """The period of the same kind right after `key` ('2024Q4' → '2025Q1', '2024H1' →
+    '2024H2', '2024' → '2025'): what a report says falls due next."""
+    period = report_period(key)
+    if period.granularity == "year":
+        return str(period.year + 1)
+    per_year = 12 // _MONTHS[period.granularity]
+    year, index = divmod(period.ordinal + 1, per_year)
+    return f"{year}{'Q' if period.granularity == 'quarter' else 'H'}{index + 1}"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """What a report's task figures are measured against: the window as instants (UTC,
+    half-open), the day before which an open task is overdue, and the next period's window."""
+
+    window: Window
+    start: dt.datetime  # the window's first instant
+    end: dt.datetime  # the instant after its last day (00:00 of the next day, Vietnam)
+    overdue_before: dt.date  # open tasks due before this day are overdue
+    next_window: Window
+
+    @property
+    def provisional(self) -> bool:
+        return self.overdue_before <= self.window.end
+
+
+def span(win: Window, as_of: dt.date, tz: ZoneInfo) -> Span:
+    """The span of a report on `win` asked on `as_of`: said at the window's end, or on
+    `as_of` while the window is still open (provisional)."""
+    start, end = win.instants(tz)
+    after = win.end + dt.timedelta(days=1)
+    nxt = window(next_period(win.period), win.rule)
+    return Span(win, start, end, min(as_of, after), nxt)
 
 
 def quarters_up_to(key: str) -> list[str]:

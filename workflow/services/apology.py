@@ -19,13 +19,14 @@ from workflow.definitions.models import OrganisationSpec
 from workflow.domain.apology import Apology, ApologyRules, DossierFacts, decide, rules_in_force
 from workflow.domain.calendar import WorkingCalendar
 from workflow.domain.events import DossierEscalated, TaskReminded
+from workflow.domain.issuing import DocumentKind
 from workflow.domain.lifecycle import NOT_DONE
 from workflow.errors import Conflict, InvalidInput
 from workflow.services.apology_letters import ACTOR as ACTOR
-from workflow.services.apology_letters import DEFAULT_REASON as DEFAULT_REASON
-from workflow.services.apology_letters import issue_letter
+from workflow.services.apology_letters import issue_letter, missing_reason
 from workflow.services.calendar import calendar_of
 from workflow.services.document_files import write_recorded
+from workflow.services.register import take_number
 from workflow.store.queries.dossiers import Dossier
 from workflow.store.queries.rules import RuleQueries
 from workflow.store.repositories.documents import NewDocument
@@ -51,6 +52,9 @@ class BatchResult:
     letters: list[dict[str, Any]] = field(default_factory=list)
     escalations: list[dict[str, Any]] = field(default_factory=list)
     reminders: list[dict[str, Any]] = field(default_factory=list)
+    # Dossiers due a letter that cannot have one yet (no delay reason declared): each a
+    # {"dossier", "code", "organisation", "unit", "due", "problem"}; nothing is written for them.
+    refused: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -111,10 +115,11 @@ def process_dossiers(
     actor = ctx.acting
     with ctx.uow.writing() as tx:
         rules = _rules(tx.rules, as_of)
-        candidates = tx.dossiers.for_letters(task_ids)
+        # By organisation (then by dossier): registers are locked in one order by every
+        # batch, so two batches at once never wait on each other's (a deadlock).
+        candidates = sorted(tx.dossiers.for_letters(task_ids), key=lambda c: c[0].organisation)
         done = tx.notices.keys(task_ids)
         orgs: dict[str, tuple[OrganisationSpec, WorkingCalendar]] = {}
-        numbers: dict[str, int] = {}  # letters issued so far, per organisation
         writes = _Writes()
         for dossier, procedure_name in candidates:
             org_code = dossier.organisation
@@ -136,17 +141,28 @@ def process_dossiers(
             key = f"{action.kind}:{dossier.task_id}:{action.missed_due.isoformat()}"
             if key in done:
                 continue
+            if isinstance(action, Apology) and (problem := missing_reason(dossier)):
+                result.refused.append(
+                    {
+                        "dossier": dossier.task_id,
+                        "code": dossier.code,
+                        "organisation": org_code,
+                        "unit": dossier.lead_unit,
+                        "due": action.missed_due.isoformat(),
+                        "problem": problem,
+                    }
+                )
+                continue
             if isinstance(action, Apology):
-                if org_code not in numbers:
-                    numbers[org_code] = tx.notices.count(org_code, "apology")
-                numbers[org_code] += 1
+                # Its number from the organisation's register, in this transaction: the
+                # batch commits it with the letter's audit entry, or gives it back.
                 letter = issue_letter(
                     dossier,
                     procedure_name,
                     action,
                     rules,
                     org,
-                    number=numbers[org_code],
+                    number=take_number(tx, org, DocumentKind.APOLOGY_LETTER, as_of),
                     as_of=as_of,
                     out_dir=out_dir,
                     key=key,
@@ -179,6 +195,8 @@ def process_dossiers(
         writes.write(tx)
     # Committed: only now do the letters reach the disk (a conflict above wrote nothing).
     write_recorded(writes.documents, out_dir)
+    for refused in result.refused:
+        ctx.log.info("apology.refused", dossier=refused["dossier"], problem=refused["problem"])
     result.seconds = time.perf_counter() - started
     return result
 

@@ -15,7 +15,14 @@ from workflow.documents.letters import LetterFields, render_docx, render_html
 from workflow.domain.apology import Apology, ApologyRules
 from workflow.domain.audit_chain import content_hash
 from workflow.domain.events import ApologyIssued
-from workflow.domain.roles import Role
+from workflow.domain.issuing import (
+    DocumentKind,
+    applicant_is_organisation,
+    letterhead,
+    recipients,
+    signature,
+)
+from workflow.errors import InvalidInput
 from workflow.store.queries.dossiers import Dossier
 from workflow.store.repositories.documents import NewDocument
 from workflow.store.repositories.dossiers import Extension
@@ -23,7 +30,18 @@ from workflow.store.repositories.notices import NewNotice
 from workflow.store.repositories.tasks import DueDateChange
 
 ACTOR = "flow:apology"  # who issues letters when nobody was authenticated (a simulation)
-DEFAULT_REASON = "Hồ sơ chưa được giải quyết xong trong thời hạn quy định"
+
+
+def missing_reason(dossier: Dossier) -> str | None:
+    """Why a dossier cannot have its letter yet: the letter states the reason for the delay,
+    and only the handling unit knows it (`dossiers delay --reason`); None when declared."""
+    if dossier.delay_reason and dossier.delay_reason.strip():
+        return None
+    return (
+        f"dossier {dossier.task_id} ({dossier.code}): no apology letter without the reason "
+        f"for the delay; the handling unit {dossier.lead_unit} declares it with "
+        f"`planflow dossiers delay {dossier.task_id} --reason TEXT --days N`"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +57,6 @@ class IssuedLetter:
     files: tuple[NewDocument, NewDocument]  # HTML and DOCX
 
 
-def letter_number(number: int, organisation: str) -> str:
-    """The letter's number: the organisation's count of letters, e.g. 001/PXL-LSN-SKHDT."""
-    return f"{number:03d}/PXL-{organisation}"
-
-
 def issue_letter(
     dossier: Dossier,
     procedure_name: str,
@@ -51,7 +64,7 @@ def issue_letter(
     rules: ApologyRules,
     org: OrganisationSpec,
     *,
-    number: int,
+    number: str,
     as_of: dt.date,
     out_dir: Path,
     key: str,
@@ -60,17 +73,26 @@ def issue_letter(
 ) -> IssuedLetter:
     """Render the letter (HTML and DOCX); nothing is stored nor written here.
     `actor`: who the letter's entry records as issuing it (the person who started the run,
-    its schedule, or `flow:apology`)."""
+    its schedule, or `flow:apology`); `number`: the one the organisation's register gave it
+    in the batch's transaction (`services.register`)."""
+    refused = missing_reason(dossier)
+    if refused is not None:
+        raise InvalidInput(refused)
     contact = " / ".join(x for x in (dossier.applicant_phone, dossier.applicant_email) if x)
+    head = letterhead(org)
+    signer = signature(org, DocumentKind.APOLOGY_LETTER)
+    assert signer is not None  # a letter always has one (the head of the agency at least)
     fields = LetterFields(
         agency=org.name,
-        province=org.province,
-        number=letter_number(number, org.code),
+        governing_body=head.governing_body,
+        place=head.place,
+        number=number,
         issued_on=as_of,
         form_code=rules.form_code,
         form_title=rules.form_title,
         form_source=rules.form_source,
         applicant_name=dossier.applicant_name,
+        applicant_is_organisation=applicant_is_organisation(dossier.applicant_name),
         applicant_address=dossier.applicant_address,
         applicant_contact=contact or None,
         dossier_code=dossier.code,
@@ -78,11 +100,15 @@ def issue_letter(
         received_at=dossier.received_at.astimezone(LOCAL_TZ),
         original_due=dossier.original_due,
         missed_due=action.missed_due,
-        reason=dossier.delay_reason or DEFAULT_REASON,
+        reason=str(dossier.delay_reason).strip(),
         apology_text=rules.apology_text,
         new_due=action.new_due,
-        signer_name=_signer(org),
-        signer_title="THỦ TRƯỞNG CƠ QUAN",
+        signer_name=signer.name,
+        signer_title=signer.title,
+        signer_authority=signer.authority,
+        # Addressed to the applicant ("Như trên"), then the organisation's own list; filed by
+        # the handling unit.
+        recipients=recipients(org, DocumentKind.APOLOGY_LETTER, ["Như trên"], dossier.lead_unit),
         legal_basis=rules.legal_basis,
     )
     html = render_html(fields).encode("utf-8")
@@ -156,8 +182,3 @@ def issue_letter(
         notice,
         (html_doc, docx_doc),
     )
-
-
-def _signer(org: OrganisationSpec) -> str:
-    leaders = sorted(p.name for p in org.people if Role.LEADER in p.roles)
-    return leaders[0] if leaders else ""

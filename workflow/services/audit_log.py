@@ -125,3 +125,9 @@ def export(ctx: Context, fmt: Literal["jsonl", "csv"], out: IO[str]) -> int:
     with ctx.uow.reading() as r:
         write = audit_export.jsonl if fmt == "jsonl" else audit_export.csv
         return write(r.audit.entries(), out)
+
+
+def export_xlsx(ctx: Context) -> tuple[bytes, int]:
+    """Every entry as an XLSX workbook (the CSV's sheet), and how many."""
+    with ctx.uow.reading() as r:
+        return audit_export.xlsx(r.audit.entries())

@@ -26,6 +26,7 @@ from workflow.domain.inspection import (
     record_template,
     verified_record,
 )
+from workflow.domain.issuing import DocumentKind, letterhead, recipients, signature
 from workflow.domain.lifecycle import Move
 from workflow.domain.roles import Role
 from workflow.domain.tasks import TaskView
@@ -38,7 +39,9 @@ from workflow.errors import (
 )
 from workflow.services import tasks as task_service
 from workflow.services.document_files import write_recorded
+from workflow.services.document_formats import renderings
 from workflow.services.inspection_draws import INSPECTION_CATEGORY, inspection_of
+from workflow.services.register import take_number
 from workflow.services.tasks import AttachedRecord
 from workflow.store.queries.inspections import StoredRecord, Target
 from workflow.store.repositories.documents import NewDocument
@@ -174,7 +177,9 @@ def conclude(ctx: Context, task_ids: Sequence[int], out_dir: Path) -> list[Concl
     pending: list[NewDocument] = []
     actor = ctx.acting
     with ctx.uow.writing() as tx:
-        for task_id in task_ids:
+        # By organisation: registers are locked in one order by every batch (no deadlock).
+        of = {t.id: t.organisation for t in tx.tasks.of_ids(task_ids)}
+        for task_id in sorted(task_ids, key=lambda t: of.get(t, "")):
             found = _conclude_one(tx, task_id, out_dir, actor, pending)
             if found is not None:
                 done.append(found)
@@ -213,18 +218,25 @@ def _conclude_one(
     checked = tx.inspections.checked_tasks([f.task for f in record.findings])
     now = tx.now
     issued_on = now.astimezone(LOCAL_TZ).date()
-    number = f"{task_id}/TB-{plan.unit}"
+    # Its number from the organisation's register, in this transaction: committed with the
+    # notice's audit entry, or given back with it.
+    number = take_number(tx, spec, DocumentKind.INSPECTION_NOTICE, issued_on)
     label = document.period_label(task.period)
     unit = str(target.unit)
+    head = letterhead(spec)
+    signer = signature(spec, DocumentKind.INSPECTION_NOTICE)
+    # The unit reports its fixes to the office, unless it is the office: then to the team.
+    report_to = plan.unit if unit == spec.office_unit else spec.office_unit
     fields = document.ConclusionFields(
         agency=spec.name,
-        province=spec.province,
+        governing_body=head.governing_body,
+        place=head.place,
         number=number,
         issued_on=issued_on,
         period_label=label,
         unit_name=names.get(unit, unit),
         team_name=names.get(plan.unit, plan.unit),
-        office_name=names.get(spec.office_unit, spec.office_unit),
+        report_to=names.get(report_to, report_to),
         inspected_on=record.inspected_on,
         inspectors=(person_names.get(stored.submitted_by, stored.submitted_by),),
         basis=f"Kế hoạch kiểm tra công tác cải cách hành chính {label}",
@@ -243,12 +255,16 @@ def _conclude_one(
             document.FixLine(f.title, f.due, checked[f.task].code if f.task in checked else None)
             for f in record.fixes
         ),
-        signer_title=plan.signer_title,
-        signer_name=person_names.get(plan.signer) if plan.signer else None,
-        recipients=(
-            names.get(unit, unit),
-            names.get(plan.unit, plan.unit),
-            names.get(spec.office_unit, spec.office_unit),
+        signer_title=signer.title if signer else plan.signer_title,
+        signer_authority=signer.authority if signer else None,
+        signer_name=signer.name if signer else None,
+        # The inspected unit, the team, the office (each once: the office may be the unit
+        # inspected), then the organisation's own list; filed by the team.
+        recipients=recipients(
+            spec,
+            DocumentKind.INSPECTION_NOTICE,
+            [names.get(u, u) for u in (unit, plan.unit, spec.office_unit)],
+            plan.unit,
         ),
     )
     html = document.render_html(fields)
@@ -267,7 +283,7 @@ def _conclude_one(
         )
         for ext, data in (("html", html.encode("utf-8")), ("docx", docx))
     )
-    pending += (html_doc, docx_doc)
+    pending += (html_doc, docx_doc, *renderings((html_doc,), issued_on))  # + its PDF
     html_path, docx_path = html_doc.target, docx_doc.target
     categories = {i: r.category for i, r in checked.items()}
     fix_ids = _fix_tasks(tx, task, unit, record, number, categories, actor)

@@ -2,9 +2,13 @@
 as immutable snapshots whose hashes go into the audit log.
 
 **Figures.** Every figure is a SQL aggregate (`workflow.store.queries.report_figures`): one
-grouped scan of the tasks, one of the dossiers, two small ones for letters and inspections,
-all read in one snapshot of the database. Python only adds up the grouped rows
-(`workflow.domain.report_content`), never the tasks themselves. What each figure counts is
+grouped scan of the tasks open in the window (which also gives the trend's completions), one
+of the window's moves in the audit log, one of the dossiers, two small ones for letters and
+inspections, all read in one snapshot of the database. A report shows the progress of the
+organisation's plans: every task open at any time in the window, whatever its due date
+(`docs/reports.md`). `province` rolls every organisation up, ranked by on-time rate. Python
+only adds up the grouped rows (`workflow.domain.report_content`), never the tasks
+themselves. What each figure counts is
 stated in `workflow.domain.reporting`.
 
 **Snapshots.** A report is stored once per (organisation, period, window rule, revision): its
@@ -25,15 +29,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from workflow.clock import today_local
+from workflow.clock import LOCAL_TZ, today_local
 from workflow.context import Context
 from workflow.definitions.models import OrganisationSpec
 from workflow.documents import report as document
 from workflow.domain import report_content, reporting
+from workflow.domain.access import Access, Permission
 from workflow.domain.audit_chain import canonical_json, content_hash, format_at
 from workflow.domain.events import ReportSnapshotted
+from workflow.domain.issuing import DocumentKind
 from workflow.domain.reporting import Window
-from workflow.errors import AuditVerificationFailed, InvalidInput, NotFound
+from workflow.errors import AuditVerificationFailed, InvalidInput, NotFound, PermissionDenied
+from workflow.services.document_formats import renderings
+from workflow.services.register import take_number
 from workflow.store import files
 from workflow.store.backend import Mutex
 from workflow.store.queries.reports import Snapshot
@@ -43,7 +51,7 @@ from workflow.store.uow import Reader
 
 ACTOR = "flow:aggregate"
 ACTION = ReportSnapshotted.ACTION
-FORMAT = "planflow.report/1"  # the content's shape; bump it when the keys change
+FORMAT = "planflow.report/2"  # the content's shape; bump it when the keys change
 MAX_REASON = 1000
 FOLDER = Path("output/reports")  # the flow's default --out
 # The order of the JSON's top-level keys (the stored content itself is canonical: sorted).
@@ -111,6 +119,7 @@ def generate(ctx: Context, request: Request, folder: Path = FOLDER) -> Outcome:
     with ctx.uow.reading(consistent=True) as r:
         spec = r.organisations.require(org)
         figures = compute(r, spec, win, as_of)
+    span = reporting.span(win, as_of, LOCAL_TZ)
     with ctx.uow.writing() as tx:
         tx.serialise(Mutex.REPORT_REVISIONS)  # revisions number without gaps
         latest = tx.reports.latest(org, *_key(win))
@@ -133,10 +142,14 @@ def generate(ctx: Context, request: Request, folder: Path = FOLDER) -> Outcome:
             if latest is None
             else {"snapshot": latest.id, "hash": latest.content_hash},
             "reason": reason,
+            # Its number from the organisation's register (sổ văn bản đi), taken in this
+            # transaction: committed with the snapshot's audit entry, or given back with it.
+            "number": take_number(tx, spec, DocumentKind.REPORT, as_of),
             "generated_at": format_at(tx.now),
             "generated_by": generated_by,
             "as_of": as_of.isoformat(),
             "provisional": reporting.provisional(win, as_of),
+            "next_period": {"period": span.next_window.period, **span.next_window.as_json()},
             **figures,
         }
         text = canonical_json(content)
@@ -263,7 +276,8 @@ def render_documents(report: Mapping[str, Any], folder: Path) -> list[NewDocumen
                 content=data,
             )
         )
-    return out
+    # Its PDF and the CSV's XLSX, dated by the snapshot (the same bytes every time).
+    return out + renderings(out, dt.datetime.fromisoformat(str(report["generated_at"])))
 
 
 def write_files(
@@ -299,13 +313,17 @@ def compute(r: Reader, spec: OrganisationSpec, win: Window, as_of: dt.date) -> d
     """Every figure of the report (everything but its identity), from the SQL aggregates;
     `r` should be a consistent reader (one snapshot for every query)."""
     # The quarters of the trend tile the period's window (domain.reporting): one scan of the
-    # tasks and one of the dossiers, bucketed by quarter, give both the figures and the trend.
+    # tasks (flagged open in the window, and by the quarter they were completed in) and one
+    # of the dossiers (bucketed by quarter) give both the figures and the trend; the moves
+    # in the window are one more.
     quarters = [reporting.window(q, win.rule) for q in reporting.quarters_up_to(win.period)]
+    span = reporting.span(win, as_of, LOCAL_TZ)
     sql = r.reports.figures
     counted = report_content.tally(
         win,
         quarters,
-        sql.task_groups(spec.code, quarters, as_of),
+        sql.task_groups(spec.code, span, quarters),
+        sql.move_groups(spec.code, span),
         sql.dossier_groups(spec.code, quarters, as_of),
         sql.notice_groups(spec.code, win),
         sql.inspection_groups(spec.code, win),
@@ -318,6 +336,44 @@ def compute(r: Reader, spec: OrganisationSpec, win: Window, as_of: dt.date) -> d
         report_content.inspectable(spec, names),
         sql.plan_versions(spec.code, counted.plans()),
     )
+
+
+def province(
+    ctx: Context, period: str, rule: str = reporting.DEFAULT_RULE, access: Access | None = None
+) -> dict[str, Any]:
+    """The province roll-up, for the provincial coordinating body: every organisation
+    loaded, its tasks open in the period's window, done on time, late, overdue and its
+    on-time rate, ranked by that rate (`report_content.rollup`). Computed now, stored
+    nowhere. `access`: the principal's (None: the operator of a simulation, or the host),
+    who must read every organisation loaded (an organisation whose file `oversees: all`)."""
+    win = reporting.window(period, reporting.parse_rule(rule))
+    as_of = today_local(ctx.clock)
+    if reporting.not_begun(win, as_of):
+        raise InvalidInput(
+            f"period {win.period} has not begun: its {win.rule} window starts on "
+            f"{win.start.isoformat()} (today is {as_of.isoformat()}); nothing to report yet"
+        )
+    span = reporting.span(win, as_of, LOCAL_TZ)
+    with ctx.uow.reading(consistent=True) as r:
+        loaded = {o["code"]: o for o in r.organisations.summaries()}
+        if access is not None:
+            access.require(Permission.REPORTS_READ)
+            unread = sorted(set(loaded) - access.readable)
+            if unread:
+                raise PermissionDenied(
+                    f"{access.actor.id} of {access.actor.organisation} may not read every "
+                    f"organisation ({', '.join(unread[:5])}{' …' if len(unread) > 5 else ''} "
+                    "not): the province roll-up is for a body whose file oversees all"
+                )
+        groups = r.reports.figures.task_groups(None, span)
+    return {
+        "period": win.period,
+        "window": win.as_json(),
+        "as_of": as_of.isoformat(),
+        "provisional": reporting.provisional(win, as_of),
+        "next_period": {"period": span.next_window.period, **span.next_window.as_json()},
+        "organisations": report_content.rollup(groups, loaded),
+    }
 
 
 # ----------------------------------------------------------------------------- checking

@@ -8,13 +8,12 @@ Reads only: every move goes through `services.tasks.move`, as the API's do.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from workflow.context import Context
 from workflow.domain.access import Access, Permission
-from workflow.domain.filters import AuditFilter, TaskFilter
+from workflow.domain.filters import AuditFilter
 from workflow.domain.lifecycle import RULES, Move, State
 from workflow.domain.task_moves import MovesNow, Refusal, moves_now
 from workflow.domain.tasks import TaskView
@@ -22,6 +21,9 @@ from workflow.errors import NotFound
 from workflow.services.tasks import SUBMITTED_ELSEWHERE
 from workflow.store.uow import Reader
 
+# The first this many by due date: a unit's list over the years (closed tasks shown only
+# when asked for) stays a page; the counts are of every task.
+MY_WORK_LIMIT = 500
 INBOX_LIMIT = 200  # the oldest this many of each kind: the office works from the oldest
 
 
@@ -42,6 +44,7 @@ class MyWork:
     plan: str | None  # the filters applied
     period: str | None
     state: State | None
+    matching: int = 0  # how many tasks the filters match: more than `rows` past the limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,25 +95,20 @@ def my_work(
     those in `state`; each overdue one marked as of `today`."""
     actor = access.actor
     access.require(Permission.TASKS_READ)
+    org, unit = actor.organisation, actor.unit
     with ctx.uow.reading() as r:
-        every = r.tasks.find(TaskFilter(organisation=actor.organisation, unit=actor.unit))
-        unit_name = r.organisations.unit_names(actor.organisation).get(actor.unit, actor.unit)
-    plans = sorted({t.plan for t in every if t.plan})
-    periods = sorted({t.period for t in every if t.period})
-    # A plan or period none of the unit's tasks has is no filter (a link kept from before).
-    plan = plan if plan in plans else None
-    period = period if period in periods else None
-    chosen = [
-        t
-        for t in every
-        if (plan is None or t.plan == plan) and (period is None or t.period == period)
-    ]
-    counts = Counter(t.state for t in chosen)
-    shown = [t for t in chosen if (t.state is state if state else t.state is not State.CLOSED)]
-    shown.sort(key=lambda t: (t.due_date is None, t.due_date or dt.date.max, t.id))
+        plans, periods = r.tasks.unit_choices(org, unit)
+        # A plan or period none of the unit's tasks has is no filter (a link kept from before).
+        plan = plan if plan in plans else None
+        period = period if period in periods else None
+        counts = r.tasks.unit_counts(org, unit, plan, period)
+        states = [state] if state else [s for s in State if s is not State.CLOSED]
+        shown = r.tasks.unit_tasks(org, unit, plan, period, states, MY_WORK_LIMIT)
+        unit_name = r.organisations.unit_names(org).get(unit, unit)
     rows = [Row(t, t.is_overdue(today), moves_of(t, access)) for t in shown]
     every_state = {s: counts.get(s, 0) for s in State}
-    return MyWork(rows, every_state, plans, periods, unit_name, plan, period, state)
+    matching = sum(n for s, n in every_state.items() if s in states)
+    return MyWork(rows, every_state, plans, periods, unit_name, plan, period, state, matching)
 
 
 def inbox(ctx: Context, access: Access) -> Inbox:
@@ -127,26 +125,18 @@ def inbox(ctx: Context, access: Access) -> Inbox:
 
 
 def _waiting(r: Reader, access: Access, state: State) -> list[InboxRow]:
-    found = r.tasks.find(TaskFilter(organisation=access.actor.organisation, state=state))
-    # Oldest first: a task stays in these states untouched, so its last change is when it
-    # arrived there.
-    found.sort(key=lambda t: (t.updated_at or dt.datetime.min.replace(tzinfo=dt.UTC), t.id))
-    found = found[:INBOX_LIMIT]
-    rows = []
-    for task in found:
-        note = None
-        if state is State.SUBMITTED:
-            note = _last_note(r, task.id, Move.SUBMIT)
-        rows.append(InboxRow(task, moves_of(task, access), task.submitted_by, note))
-    return rows
-
-
-def _last_note(r: Reader, task_id: int, move: Move) -> str | None:
-    entries = r.audit.query(AuditFilter(task_id=task_id, action=move.value))
-    if not entries:
-        return None
-    note = (entries[-1].get("data") or {}).get("note")
-    return str(note) if note else None
+    found = r.tasks.waiting(access.actor.organisation, state, INBOX_LIMIT)
+    notes = r.audit.last_notes([t.id for t in found], Move.SUBMIT.value)
+    submitted = state is State.SUBMITTED
+    return [
+        InboxRow(
+            task,
+            moves_of(task, access),
+            task.submitted_by,
+            notes.get(task.id) if submitted else None,
+        )
+        for task in found
+    ]
 
 
 def task_page(ctx: Context, access: Access, task_id: int, today: dt.date) -> TaskPage:

@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import ColumnElement, Connection, TextClause, and_, select
 
 from workflow.clock import Clock
 from workflow.domain.audit_chain import FIELDS, START, Record, Span, format_at, verify_span
@@ -112,13 +112,19 @@ class AuditRecorder(ABC):
         for row in self.scan(conn, 1, None, batch):
             yield dict(zip(FIELDS, row, strict=True))
 
+    @abstractmethod
+    def note_words(self, words: Sequence[str]) -> TextClause:
+        """A condition: the entry's indexed notes (`audit_text`, migration 0011) hold every
+        word, each as a word or a word's beginning. The words are folded and made of letters
+        and digits only (`services.audit_pages.words_of`); quoted anyway."""
+
     def query(
         self, conn: Connection, where: AuditFilter, *, decode: bool = True
     ) -> list[dict[str, Any]]:
         """Entries matching every given filter, oldest first; `data` decoded to an object
         (`decode`) or as stored, the text that was hashed."""
         c = audit_log.c
-        conditions = []
+        conditions: list[ColumnElement[bool] | TextClause] = []
         for column, value in (
             (c.task_id, where.task_id),
             (c.plan_id, where.plan_id),
@@ -137,6 +143,8 @@ class AuditRecorder(ABC):
             conditions.append(c.at < format_at(where.until))
         if where.after_seq is not None:
             conditions.append(c.seq > where.after_seq)
+        if where.note_words:
+            conditions.append(self.note_words(where.note_words))
         stmt = select(audit_log).where(and_(True, *conditions)).order_by(c.seq)
         if where.limit is not None:
             stmt = stmt.limit(where.limit)

@@ -17,7 +17,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func
+from sqlalchemy import Connection, Engine, TextClause, create_engine, event, func, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -38,6 +38,12 @@ DATETIME_TEXT = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
 
 
 class SqliteRecorder(AuditRecorder):
+    def note_words(self, words: Sequence[str]) -> TextClause:
+        """FTS5's prefix queries, every word required."""
+        match = " ".join('"' + word.replace('"', '""') + '"*' for word in words)
+        sql = "audit_log.seq IN (SELECT rowid FROM audit_text WHERE audit_text MATCH :words)"
+        return text(sql).bindparams(words=match)
+
     def append(self, conn: Connection, records: Sequence[Record], clock: Clock) -> None:
         if not records:
             return

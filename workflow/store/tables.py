@@ -14,6 +14,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -463,4 +464,18 @@ documents = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_documents_org_kind", "organisation", "kind"),
     Index("ix_documents_source", "source"),
+)
+
+
+# The outgoing register (sổ văn bản đi): per organisation, calendar year and kind of
+# document, the last number taken; counted forward only (triggers refuse any other UPDATE
+# and DELETE), in the transaction that records the document (0012).
+document_registers = Table(
+    "document_registers",
+    metadata,
+    Column("organisation", ForeignKey("organisations.code"), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("kind", String(40), primary_key=True),  # apology_letter, inspection_notice, report
+    Column("last_number", Integer, nullable=False),
+    CheckConstraint("last_number >= 1", name="positive"),
 )

@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from workflow.store.repositories.organisations import OrganisationRepository
     from workflow.store.repositories.plans import PlanRepository
     from workflow.store.repositories.procedures import ProcedureRepository
+    from workflow.store.repositories.registers import RegisterRepository
     from workflow.store.repositories.reports import ReportRepository
     from workflow.store.repositories.rules import RuleRepository
     from workflow.store.repositories.tasks import TaskRepository
@@ -294,6 +295,13 @@ class Tx(Reader):
         from workflow.store.repositories.reports import ReportRepository
 
         return ReportRepository(self.conn, self.backend)
+
+    @cached_property
+    def registers(self) -> RegisterRepository:
+        """The outgoing registers: a document's number, taken in its transaction."""
+        from workflow.store.repositories.registers import RegisterRepository
+
+        return RegisterRepository(self.conn, self.backend)
 
 
 class MoveTx:

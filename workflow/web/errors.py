@@ -5,6 +5,9 @@ planflow's errors map as the CLI's exit codes do (`STATUS`); the refusals only t
 (a CSRF token that does not match, a missing If-Match, a body too large) are `Refused`; a
 request FastAPI cannot validate is 422 `invalid_request`; anything else is a bug: 500
 `internal_error`, its traceback in the server's log only (`workflow.web.middleware`).
+A page's request (a browser asking for HTML outside /api) gets the same status with a
+Vietnamese page instead (`workflow.web.error_pages`), and a page whose session ended goes
+to the sign-in page and back.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from workflow.errors import (
@@ -32,6 +35,7 @@ from workflow.errors import (
     StoreUnavailable,
     TooManyAttempts,
 )
+from workflow.web import error_pages
 
 # By error class, most specific first (looked up along the raised class's MRO).
 STATUS: dict[type[PlanflowError], tuple[int, str]] = {
@@ -69,6 +73,19 @@ class Refused(Exception):
         self.status = status
         self.code = code
         self.headers = dict(headers or {})
+
+
+class BodyTooLarge(HTTPException):
+    """A request body over the server's limit (`workflow.web.middleware.BodyLimit`), found
+    while it was read."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, too_large(max_bytes))
+        self.max_bytes = max_bytes
+
+
+def too_large(max_bytes: int) -> str:
+    return f"the request body is larger than {max_bytes} bytes, the most this server takes"
 
 
 def one_line(message: str) -> str:
@@ -130,28 +147,52 @@ def validation_message(errors: Sequence[Any]) -> tuple[str, list[str]]:
 
 
 def install(app: FastAPI) -> None:
-    """The handlers that turn every raised failure into its JSON answer."""
+    """The handlers that turn every raised failure into its answer: JSON for the API, a
+    page for a browser's page request."""
 
-    async def planflow(_request: Request, exc: Exception) -> JSONResponse:
+    async def planflow(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, PlanflowError)
+        if error_pages.wants_page(request.scope):
+            status, _code = status_of(exc)
+            if status == 401 and request.method == "GET":
+                from urllib.parse import quote
+
+                back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return RedirectResponse("/sign-in?next=" + quote(back, safe="/"), 303)
+            shown = str(exc) if status in (400, 422) else None
+            return _page(request, status, shown)
         return planflow_error_response(exc)
 
-    async def refused(_request: Request, exc: Exception) -> JSONResponse:
+    async def refused(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Refused)
+        if error_pages.wants_page(request.scope):
+            return _page(request, exc.status, None, exc.headers)
         return error_response(exc.status, exc.code, str(exc), exc.headers)
 
-    async def invalid(_request: Request, exc: Exception) -> JSONResponse:
+    async def invalid(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         message, problems = validation_message(exc.errors())
+        if error_pages.wants_page(request.scope):
+            return _page(request, 422, None)
         return error_response(422, "invalid_request", message, problems=problems)
 
-    async def http(_request: Request, exc: Exception) -> JSONResponse:
+    async def http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         code = HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
         detail = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        if error_pages.wants_page(request.scope):
+            shown = error_pages.too_large(exc.max_bytes) if isinstance(exc, BodyTooLarge) else None
+            return _page(request, exc.status_code, shown, exc.headers)
         return error_response(exc.status_code, code, detail, exc.headers)
 
     app.add_exception_handler(PlanflowError, planflow)
     app.add_exception_handler(Refused, refused)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(HTTPException, http)
+
+
+def _page(
+    request: Request, status: int, detail: str | None, headers: Mapping[str, str] | None = None
+) -> HTMLResponse:
+    body = error_pages.page(status, detail, error_pages.is_htmx(request.scope))
+    return HTMLResponse(body, status, headers=dict(headers or {}))

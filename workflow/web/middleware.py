@@ -18,10 +18,10 @@ import traceback
 from collections.abc import Mapping
 
 import structlog
-from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from workflow.web.errors import error_body
+from workflow.web import error_pages
+from workflow.web.errors import BodyTooLarge, error_body, too_large
 
 # No inline script or style, nothing from elsewhere, never framed.
 CSP = (
@@ -77,15 +77,20 @@ class Edge:
                 traceback="".join(traceback.format_tb(exc.__traceback__)),
             )
             if not response_started:
-                body = json.dumps(
-                    error_body("internal_error", "internal error (a bug, please report it)")
-                ).encode()
+                if error_pages.wants_page(scope):
+                    body = error_pages.page(500, None, error_pages.is_htmx(scope))
+                    kind = b"text/html; charset=utf-8"
+                else:
+                    body = json.dumps(
+                        error_body("internal_error", "internal error (a bug, please report it)")
+                    ).encode()
+                    kind = b"application/json"
                 await send_with_headers(
                     {
                         "type": "http.response.start",
                         "status": 500,
                         "headers": [
-                            (b"content-type", b"application/json"),
+                            (b"content-type", kind),
                             (b"content-length", str(len(body)).encode()),
                         ],
                     }
@@ -124,7 +129,7 @@ class BodyLimit:
             return
         declared = _content_length(scope["headers"])
         if declared is not None and declared > self.max_bytes:
-            await _refuse(send, self.max_bytes)  # nothing of the body is read
+            await _refuse(scope, send, self.max_bytes)  # nothing of the body is read
             return
         received = 0
 
@@ -136,7 +141,7 @@ class BodyLimit:
                 if received > self.max_bytes:
                     # FastAPI lets an HTTPException raised while it reads the body through
                     # as it is: its handler answers 413 (workflow.web.errors).
-                    raise HTTPException(413, _too_large(self.max_bytes))
+                    raise BodyTooLarge(self.max_bytes)
             return message
 
         await self.app(scope, counted, send)
@@ -152,14 +157,15 @@ def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
     return None
 
 
-def _too_large(max_bytes: int) -> str:
-    return f"the request body is larger than {max_bytes} bytes, the most this server takes"
-
-
-async def _refuse(send: Send, max_bytes: int) -> None:
-    body = json.dumps(error_body("body_too_large", _too_large(max_bytes))).encode()
+async def _refuse(scope: Scope, send: Send, max_bytes: int) -> None:
+    if error_pages.wants_page(scope):
+        body = error_pages.page(413, error_pages.too_large(max_bytes), error_pages.is_htmx(scope))
+        kind = b"text/html; charset=utf-8"
+    else:
+        body = json.dumps(error_body("body_too_large", too_large(max_bytes))).encode()
+        kind = b"application/json"
     headers: Mapping[bytes, bytes] = {
-        b"content-type": b"application/json",
+        b"content-type": kind,
         b"content-length": str(len(body)).encode(),
         b"connection": b"close",  # the unread body is not waited for
     }

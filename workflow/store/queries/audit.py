@@ -3,12 +3,16 @@ the entry a document or a draw is checked against."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from typing import Any
+
+from sqlalchemy import select
 
 from workflow.domain.audit_chain import SafeguardProblem, Span
 from workflow.domain.filters import AuditFilter
 from workflow.store.queries.base import Queries
+from workflow.store.tables import audit_log
 
 
 class AuditQueries(Queries):
@@ -42,6 +46,23 @@ class AuditQueries(Queries):
     def safeguards(self) -> list[SafeguardProblem]:
         """The append-only triggers and functions missing, disabled or changed."""
         return self.backend.safeguards.problems(self.conn)
+
+    def last_notes(self, task_ids: Sequence[int], action: str) -> dict[int, str]:
+        """The note of each task's last `action` entry (a submission's: what was delivered),
+        for a page of tasks in one statement (the task index), not one query a row."""
+        if not task_ids:
+            return {}
+        c = audit_log.c
+        stmt = (
+            select(c.task_id, c.data)
+            .where(c.task_id.in_(list(task_ids)), c.action == action)
+            .order_by(c.seq)
+        )
+        last: dict[int, str | None] = {}
+        for task_id, data in self.conn.execute(stmt):
+            note = json.loads(data).get("note") if data else None
+            last[int(task_id)] = str(note) if note else None
+        return {task: note for task, note in last.items() if note is not None}
 
     def of_task(self, task_id: int) -> list[dict[str, Any]]:
         """Every entry about a task, oldest first, as stored (`data` as text)."""

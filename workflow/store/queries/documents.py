@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from workflow.store.queries.base import Queries
 from workflow.store.tables import documents
@@ -22,6 +22,18 @@ class StoredDocument:
     written_to: str
     sha256: str
     content: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ListedDocument:
+    """A recorded document without its bytes: what a list shows."""
+
+    id: int
+    path: str
+    kind: str
+    source: str
+    sha256: str
+    size: int
 
 
 _COLUMNS = (
@@ -51,3 +63,24 @@ class DocumentQueries(Queries):
         """The files recorded for one letter, notice or report (`report:<id>`)."""
         stmt = select(*_COLUMNS).where(documents.c.source == source).order_by(documents.c.id)
         return [StoredDocument(*row) for row in self.conn.execute(stmt)]
+
+    def listed(self, organisation: str, kind: str, limit: int) -> list[ListedDocument]:
+        """An organisation's last `limit` documents of a kind, the newest first, without
+        their bytes (a year of letters is not read to list the last few)."""
+        c = documents.c
+        stmt = (
+            select(c.id, c.path, c.kind, c.source, c.sha256, func.length(c.content))
+            .where(c.organisation == organisation, c.kind == kind)
+            .order_by(c.id.desc())
+            .limit(limit)
+        )
+        return [ListedDocument(*row) for row in self.conn.execute(stmt)]
+
+    def one(self, document_id: int, organisation: str, kind: str) -> StoredDocument | None:
+        """One document with its bytes, when it is the organisation's and of that kind."""
+        c = documents.c
+        stmt = select(*_COLUMNS).where(
+            c.id == document_id, c.organisation == organisation, c.kind == kind
+        )
+        row = self.conn.execute(stmt).first()
+        return StoredDocument(*row) if row is not None else None

@@ -87,10 +87,12 @@ class DossierQueries(Queries):
         organisations: Collection[str] | None = None,
         after_id: int | None = None,
         limit: int | None = None,
+        newest_first: bool = False,
     ) -> list[Dossier]:
         """Dossiers by id: of an organisation, in a state, past their due date on a day and
         not yet done (each when given); of one of `organisations` (a reader's fence), after
-        the id `after_id`, at most `limit` (a page: keyset paging by id)."""
+        the id `after_id`, at most `limit` (a page: keyset paging by id); `newest_first`: the
+        last `limit` received, the newest first (the desk's list)."""
         conditions = []
         if organisation:
             conditions.append(dossiers.c.organisation == organisation)
@@ -103,7 +105,8 @@ class DossierQueries(Queries):
             conditions.append(tasks.c.state.in_(_NOT_DONE))
         if after_id is not None:
             conditions.append(dossiers.c.task_id > after_id)
-        stmt = _select().where(and_(True, *conditions)).order_by(dossiers.c.task_id)
+        order = dossiers.c.task_id.desc() if newest_first else dossiers.c.task_id
+        stmt = _select().where(and_(True, *conditions)).order_by(order)
         if limit is not None:
             stmt = stmt.limit(limit)
         return [_dossier(row) for row in self.conn.execute(stmt)]

@@ -1,9 +1,11 @@
-"""The SQL aggregates a report's figures come from, over the indexed columns of 0004: one
-grouped scan of the tasks (`GROUP BY` quarter, plan, category and unit, conditional `sum`s
-for the classes; the quarters give the on-time trend from the same pass), one of the
-dossiers, two small ones for letters and inspections. Each returns a few grouped rows,
-which `workflow.domain.report_content` adds up; what each figure counts is stated in
-`workflow.domain.reporting` (the tests check that this SQL agrees).
+"""The SQL aggregates a report's figures come from: one grouped scan of the tasks
+(`GROUP BY` organisation, plan, category, unit, whether open in the window and the trend's
+quarter of completion; conditional `sum`s for the classes; the withdraw moves looked up by
+task only for tasks closed without a result), one of the audit log's moves in the window
+(by the `at` index, joined to their tasks), one of the dossiers, two small ones for letters
+and inspections. Each returns a few
+grouped rows, which `workflow.domain.report_content` adds up; what each figure counts is
+stated in `workflow.domain.reporting` (the tests check that this SQL agrees).
 """
 
 from __future__ import annotations
@@ -12,16 +14,24 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import and_, case, distinct, exists, func, literal, not_, or_, select
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 
 from workflow.clock import LOCAL_TZ
-from workflow.domain.lifecycle import NOT_DONE, State
-from workflow.domain.report_content import STATES, TASK_COUNTS, DossierGroup, TaskGroup
-from workflow.domain.reporting import Window
+from workflow.domain.audit_chain import format_at
+from workflow.domain.lifecycle import Move, State
+from workflow.domain.report_content import (
+    MOVED,
+    STATES,
+    DossierGroup,
+    MoveGroup,
+    TaskGroup,
+)
+from workflow.domain.reporting import Span, Window
 from workflow.store.queries.base import Queries
 from workflow.store.tables import (
+    audit_log,
     dossiers,
     inspection_targets,
     notices,
@@ -31,57 +41,143 @@ from workflow.store.tables import (
 )
 
 TASK_KINDS = ("plan", "fix")  # inspection and conclusion tasks feed the inspection figures
-_NOT_DONE = sorted(s.value for s in NOT_DONE)
 _LETTERS = {"apology": "apology_letters", "escalation": "escalations"}
 
 
 class ReportFigureQueries(Queries):
-    def task_groups(self, org: str, quarters: Sequence[Window], as_of: dt.date) -> list[TaskGroup]:
-        """Tasks due in the quarters, per (quarter, plan, category, lead unit)."""
+    def task_groups(
+        self, org: str | None, span: Span, quarters: Sequence[Window] = ()
+    ) -> list[TaskGroup]:
+        """One grouped scan of the tasks, per (organisation, plan, category, lead unit),
+        every organisation's when `org` is None (the province roll-up), split by two flags:
+        `listed`, open in the window (`reporting`: created before its end, not completed or
+        withdrawn before its start), and `done_in`, the quarter of `quarters` (the trend's)
+        the task was completed in (-1: none). The figures are the listed groups'; the trend
+        adds up the groups of each quarter."""
         t = tasks.c
-        first, last = quarters[0].start, quarters[-1].end
+        win, lo, hi = span.window, span.start, span.end
+        mine = [] if org is None else [t.organisation == org]
         whole = self.backend.reads_whole_table(
             self.conn,
-            select(func.count()).where(t.organisation == org, t.due_date.between(first, last)),
+            select(func.count()).select_from(tasks).where(*mine),
             select(func.max(t.id)),
         )
-        completed = t.completed_at.is_not(None)
-        on_time = and_(completed, self.backend.local_date(t.completed_at) <= t.due_date)
-        bucket = _bucket(t.due_date, [q.end for q in quarters]).label("bucket")
+        done = and_(t.completed_at.is_not(None), t.completed_at < hi)
+        on_time = and_(done, self.backend.local_date(t.completed_at) <= t.due_date)
+        withdrawn = _withdrawn_before(t, hi)
+        still_open = and_(not_(done), not_(withdrawn))
+        nxt = span.next_window
+        counted: dict[str, ColumnElement[bool]] = {
+            "tasks_due": t.due_date.between(win.start, win.end),
+            "tasks_completed": done,
+            "tasks_completed_on_time": on_time,
+            "tasks_withdrawn": withdrawn,
+            "tasks_open_at_end": still_open,
+            "tasks_overdue": and_(still_open, t.due_date < span.overdue_before),
+            "tasks_due_next": and_(still_open, t.due_date.between(nxt.start, nxt.end)),
+        }
+        listed = case(
+            (
+                and_(
+                    or_(t.completed_at.is_(None), t.completed_at >= lo),
+                    not_(_withdrawn_before(t, lo)),
+                ),
+                1,
+            ),
+            else_=0,
+        ).label("listed")
+        bounds = [q.instants(LOCAL_TZ) for q in quarters]
+        since = min([lo, *(b[0] for b in bounds)])
+        done_in = (
+            case(
+                *(
+                    (and_(t.completed_at >= b_lo, t.completed_at < b_hi), i)
+                    for i, (b_lo, b_hi) in enumerate(bounds)
+                ),
+                else_=-1,
+            )
+            if bounds
+            else literal(-1)
+        ).label("done_in")
+        # Read through the table when it is most of it: without the unary plus, SQLite
+        # serves the OR below by two range lookups of the completion index, a row each.
+        organisation = _unindexed(t.organisation, whole)
+        completed = _unindexed(t.completed_at, whole)
         stmt = (
             select(
-                bucket,
+                t.organisation,
                 t.plan_id,
                 t.category,
                 t.lead_unit,
+                listed,
+                done_in,
                 func.count().label("tasks"),
-                _count(completed).label("tasks_completed"),
-                _count(on_time).label("tasks_completed_on_time"),
-                _count(and_(t.state.in_(_NOT_DONE), t.due_date < as_of)).label("tasks_overdue"),
-                _count(t.returned_count > 0).label("tasks_returned"),
-                _count(and_(t.completed_at.is_(None), t.state == State.CLOSED.value)).label(
-                    "tasks_withdrawn"
-                ),
+                *(_count(condition).label(name) for name, condition in counted.items()),
                 *(_count(t.state == s).label(f"state_{s}") for s in STATES),
             )
             .where(
-                _unindexed(t.organisation, whole) == org,
+                *([] if org is None else [organisation == org]),
                 t.kind.in_(TASK_KINDS),
-                _unindexed(t.due_date, whole) >= first,
-                _unindexed(t.due_date, whole) <= last,
+                t.created_at < hi,
+                or_(completed.is_(None), completed >= since),
             )
-            .group_by(bucket, t.plan_id, t.category, t.lead_unit)
+            # The flags first: grouped by an indexed column first, SQLite would walk that
+            # column's index, a row lookup each, instead of reading the table through.
+            .group_by(listed, done_in, t.organisation, t.plan_id, t.category, t.lead_unit)
         )
         out = []
         for r in self.conn.execute(stmt):
             m = r._mapping
-            counts = {name: int(m[name]) for name in TASK_COUNTS if name != "tasks_completed_late"}
-            done, on_time_n = counts["tasks_completed"], counts["tasks_completed_on_time"]
-            counts["tasks_completed_late"] = done - on_time_n
+            counts = {name: int(m[name]) for name in ("tasks", *counted)}
+            counts["tasks_completed_late"] = (
+                counts["tasks_completed"] - counts["tasks_completed_on_time"]
+            )
             by_state = {s: int(m[f"state_{s}"]) for s in STATES}
             key = (r.plan_id, r.category, r.lead_unit)
-            out.append(TaskGroup(int(r.bucket), key, counts, by_state))
+            out.append(
+                TaskGroup(r.organisation, key, counts, by_state, bool(r.listed), int(r.done_in))
+            )
         return out
+
+    def move_groups(self, org: str, span: Span) -> list[MoveGroup]:
+        """Per (plan, category, lead unit): the tasks that made each move of MOVED in the
+        window, from the audit log's entries by their recorded time (a task counted once
+        per kind of move, however often it made it): the window's entries (by the `at`
+        index) folded into one row per task, then joined to their tasks."""
+        t, a = tasks.c, audit_log.c
+        lo, hi = format_at(span.start), format_at(span.end)
+        per_task = (
+            select(
+                a.task_id.label("task_id"),
+                *(
+                    func.max(case((a.action == move, 1), else_=0)).label(name)
+                    for move, name in MOVED.items()
+                ),
+            )
+            .where(a.at >= lo, a.at < hi, a.action.in_(list(MOVED)))
+            .group_by(a.task_id)
+            .subquery("moved")
+        )
+        m = per_task.c
+        stmt = (
+            select(
+                t.plan_id,
+                t.category,
+                t.lead_unit,
+                *(func.sum(m[name]).label(name) for name in MOVED.values()),
+            )
+            .select_from(per_task.join(tasks, t.id == m.task_id))
+            .where(t.organisation == org, t.kind.in_(TASK_KINDS))
+            .group_by(t.plan_id, t.category, t.lead_unit)
+        )
+        return [
+            MoveGroup(
+                org,
+                (r.plan_id, r.category, r.lead_unit),
+                {name: int(r._mapping[name] or 0) for name in MOVED.values()},
+            )
+            for r in self.conn.execute(stmt)
+        ]
 
     def dossier_groups(
         self, org: str, quarters: Sequence[Window], as_of: dt.date
@@ -195,9 +291,15 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[Any]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _bucket(column: Any, ends: Sequence[dt.date]) -> ColumnElement[Any]:
-    """The index of the first quarter whose last day the date is not after (ascending)."""
-    return case(*((column <= end, i) for i, end in enumerate(ends)))
+def _withdrawn_before(t: Any, moment: dt.datetime) -> ColumnElement[bool]:
+    """Closed without a result (withdrawn) before `moment`: by the withdraw entry's time; a
+    closed task without a completion time and no withdraw entry at or after `moment` (none
+    at all: an older store) counts as withdrawn before it."""
+    a = audit_log.c
+    later = exists().where(
+        a.task_id == t.id, a.action == Move.WITHDRAW.value, a.at >= format_at(moment)
+    )
+    return and_(t.state == State.CLOSED.value, t.completed_at.is_(None), not_(later))
 
 
 def _unindexed(column: ColumnElement[Any], whole: bool) -> ColumnElement[Any]:

@@ -132,6 +132,57 @@ class TaskQueries(Queries):
             stmt = stmt.limit(where.limit)
         return [task_from_values(row) for row in self.conn.execute(stmt)]
 
+    def waiting(self, organisation: str, state: State, limit: int) -> list[TaskView]:
+        """The organisation's tasks in `state`, the longest waiting first (a task stays in
+        submitted or verified untouched, so its last change is when it arrived there): the
+        inbox, read from the (organisation, state) index and cut to `limit` by the database."""
+        c = tasks.c
+        stmt = (
+            _select()
+            .where(c.organisation == organisation, c.state == state.value)
+            .order_by(c.updated_at.is_(None).desc(), c.updated_at, c.id)
+            .limit(limit)
+        )
+        return [task_from_values(row) for row in self.conn.execute(stmt)]
+
+    def unit_choices(self, organisation: str, unit: str) -> tuple[list[str], list[str]]:
+        """The plans and the periods of a unit's tasks (what "Việc của tôi" filters by)."""
+        c = tasks.c
+        mine = (c.organisation == organisation, c.lead_unit == unit)
+        plans = self.conn.execute(select(c.plan_id).where(*mine).distinct()).scalars()
+        periods = self.conn.execute(select(c.period).where(*mine).distinct()).scalars()
+        return sorted(p for p in plans if p), sorted(p for p in periods if p)
+
+    def unit_counts(
+        self, organisation: str, unit: str, plan: str | None, period: str | None
+    ) -> dict[State, int]:
+        """How many of a unit's tasks (of a plan, of a period, when given) are in each state."""
+        c = tasks.c
+        stmt = select(c.state, func.count()).where(*_unit_tasks(organisation, unit, plan, period))
+        return {State(state): int(n) for state, n in self.conn.execute(stmt.group_by(c.state))}
+
+    def unit_tasks(
+        self,
+        organisation: str,
+        unit: str,
+        plan: str | None,
+        period: str | None,
+        states: Sequence[State],
+        limit: int,
+    ) -> list[TaskView]:
+        """A unit's tasks in one of `states`, by due date (none last), at most `limit`."""
+        c = tasks.c
+        stmt = (
+            _select()
+            .where(
+                *_unit_tasks(organisation, unit, plan, period),
+                c.state.in_(sorted(s.value for s in states)),
+            )
+            .order_by(c.due_date.is_(None), c.due_date, c.id)
+            .limit(limit)
+        )
+        return [task_from_values(row) for row in self.conn.execute(stmt)]
+
     def of_ids(self, task_ids: Sequence[int]) -> list[TaskView]:
         """These tasks (those that exist), by id."""
         stmt = _select().where(tasks.c.id.in_(list(task_ids))).order_by(tasks.c.id)
@@ -176,6 +227,16 @@ class TaskQueries(Queries):
             {name: replay_text(name, value) for name, value in row._asdict().items()}
             for row in self.conn.execute(select(*columns).order_by(tasks.c.id))
         ]
+
+
+def _unit_tasks(organisation: str, unit: str, plan: str | None, period: str | None) -> list[Any]:
+    c = tasks.c
+    where: list[Any] = [c.organisation == organisation, c.lead_unit == unit]
+    if plan is not None:
+        where.append(c.plan_id == plan)
+    if period is not None:
+        where.append(c.period == period)
+    return where
 
 
 def _select() -> Any:

@@ -15,12 +15,14 @@ from workflow.web.auth import anonymous, web_of
 from workflow.web.pages import drafts, words
 from workflow.web.pages.base import (
     HOME,
+    SECOND_FACTOR,
     SIGN_IN,
     Person,
     csrf_ok,
     forget_session_cookies,
     here,
     local_path,
+    message_page,
     read_form,
     redirect,
     render,
@@ -31,7 +33,6 @@ from workflow.web.pages.base import (
 )
 
 router = APIRouter(include_in_schema=False)
-SECOND_FACTOR = "/second-factor"
 
 
 @router.get("/")
@@ -246,22 +247,20 @@ async def signup(request: Request) -> Response:
 
 
 def _forbidden(request: Request, person: Person) -> HTMLResponse:
-    return render(
+    return message_page(
         request,
-        "message.html",
         person,
-        status=403,
-        title="Không thực hiện được",
-        message="Biểu mẫu đã cũ hoặc không đến từ trang này: hãy tải lại trang rồi thử lại.",
+        403,
+        "Không thực hiện được",
+        "Biểu mẫu đã cũ hoặc không đến từ trang này: hãy tải lại trang rồi thử lại.",
     )
 
 
 def _other_site(request: Request) -> HTMLResponse:
-    return render(
+    return message_page(
         request,
-        "message.html",
         None,
-        status=403,
-        title="Không thực hiện được",
-        message="Biểu mẫu này không được gửi từ trang của hệ thống: hãy mở trang đăng nhập.",
+        403,
+        "Không thực hiện được",
+        "Biểu mẫu này không được gửi từ trang của hệ thống: hãy mở trang đăng nhập.",
     )

@@ -32,6 +32,7 @@ from workflow.web.pages import words
 
 CSRF_COOKIE = "planflow_csrf"
 SIGN_IN = "/sign-in"
+SECOND_FACTOR = "/second-factor"
 HOME = "/my-work"
 MAX_FORM_BYTES = 64 * 1024
 
@@ -144,6 +145,17 @@ def to_sign_in(request: Request, back: str) -> Response:
     return RedirectResponse(target, status_code=303)
 
 
+def person_or_redirect(request: Request, back: str) -> Person | Response:
+    """The signed-in person, or where they must go first: the sign-in page (then back to
+    `back`), or the second factor their organisation requires."""
+    person = signed_in(request)
+    if person is None:
+        return to_sign_in(request, back)
+    if person.who.needs_second_factor:
+        return redirect(f"{SECOND_FACTOR}?next={quote(back, safe='/')}")
+    return person
+
+
 def redirect(target: str) -> RedirectResponse:
     return RedirectResponse(local_path(target), status_code=303)
 
@@ -201,6 +213,13 @@ def render(
         **context,
     )
     return HTMLResponse(html, status_code=status)
+
+
+def message_page(
+    request: Request, person: Person | None, status: int, title: str, message: str
+) -> HTMLResponse:
+    """A page that only says something (a refusal, a record not found), with its status."""
+    return render(request, "message.html", person, status=status, title=title, message=message)
 
 
 def set_session_cookies(

@@ -9,7 +9,6 @@ compare-and-set, and answered with the fresh task and a message, never overwritt
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -23,30 +22,20 @@ from workflow.services import task_pages
 from workflow.services import tasks as task_service
 from workflow.web.auth import web_of
 from workflow.web.pages import drafts, words
-from workflow.web.pages.account import SECOND_FACTOR
 from workflow.web.pages.base import (
     Person,
     csrf_ok,
     here,
+    message_page,
+    person_or_redirect,
     read_form,
     redirect,
     render,
-    signed_in,
-    to_sign_in,
 )
 
 router = APIRouter(include_in_schema=False)
 INBOX = "/inbox"
 MY_WORK = "/my-work"
-
-
-def _person_or_redirect(request: Request, back: str) -> Person | Response:
-    person = signed_in(request)
-    if person is None:
-        return to_sign_in(request, back)
-    if person.who.needs_second_factor:
-        return redirect(f"{SECOND_FACTOR}?next={quote(back, safe='/')}")
-    return person
 
 
 def explained(moves: MovesNow, submitter: str | None) -> list[str]:
@@ -58,7 +47,7 @@ def explained(moves: MovesNow, submitter: str | None) -> list[str]:
 
 @router.get(MY_WORK)
 def my_work(request: Request) -> Response:
-    found = _person_or_redirect(request, here(request))
+    found = person_or_redirect(request, here(request))
     if not isinstance(found, Person):
         return found
     query = request.query_params
@@ -92,7 +81,7 @@ def my_work(request: Request) -> Response:
 
 @router.get(INBOX)
 def inbox(request: Request) -> Response:
-    found = _person_or_redirect(request, here(request))
+    found = person_or_redirect(request, here(request))
     if not isinstance(found, Person):
         return found
     try:
@@ -123,7 +112,7 @@ def _done(request: Request) -> str | None:
 
 @router.get("/tasks/{task_id}")
 def task(request: Request, task_id: str) -> Response:
-    found = _person_or_redirect(request, here(request))
+    found = person_or_redirect(request, here(request))
     if not isinstance(found, Person):
         return found
     number = _task_id(task_id)
@@ -178,7 +167,7 @@ async def move(request: Request, task_id: str) -> Response:
     form = await read_form(request)
     number = _task_id(task_id)
     back = INBOX if form.get("from") == "inbox" else f"/tasks/{number or ''}"
-    found = await run_in_threadpool(_person_or_redirect, request, back)
+    found = await run_in_threadpool(person_or_redirect, request, back)
     if not isinstance(found, Person):
         if number is not None and back != INBOX:
             drafts.keep(request, found, number, form)  # put back after the sign-in
@@ -186,13 +175,12 @@ async def move(request: Request, task_id: str) -> Response:
     if number is None:
         return _not_found(request, found)
     if not csrf_ok(found, form):
-        return render(
+        return message_page(
             request,
-            "message.html",
             found,
-            status=403,
-            title="Không thực hiện được",
-            message="Biểu mẫu đã cũ hoặc không đến từ trang này: hãy tải lại trang rồi thử lại.",
+            403,
+            "Không thực hiện được",
+            "Biểu mẫu đã cũ hoặc không đến từ trang này: hãy tải lại trang rồi thử lại.",
         )
     return await run_in_threadpool(_move, request, found, number, form, back)
 
@@ -278,23 +266,21 @@ def _task_id(raw: str) -> int | None:
 
 
 def _not_found(request: Request, person: Person) -> Response:
-    return render(
+    return message_page(
         request,
-        "message.html",
         person,
-        status=404,
-        title="Không tìm thấy nhiệm vụ",
-        message="Nhiệm vụ không tồn tại, hoặc bạn không có quyền xem.",
+        404,
+        "Không tìm thấy nhiệm vụ",
+        "Nhiệm vụ không tồn tại, hoặc bạn không có quyền xem.",
     )
 
 
 def _denied(request: Request, person: Person) -> Response:
     """A person whose roles read no task (an administrator): said in words, as a page."""
-    return render(
+    return message_page(
         request,
-        "message.html",
         person,
-        status=403,
-        title="Không có quyền xem nhiệm vụ",
-        message="Vai trò của bạn không xem hay xử lý nhiệm vụ.",
+        403,
+        "Không có quyền xem nhiệm vụ",
+        "Vai trò của bạn không xem hay xử lý nhiệm vụ.",
     )

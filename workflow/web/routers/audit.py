@@ -18,10 +18,10 @@ from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from workflow.clock import LOCAL_TZ
-from workflow.documents import audit_export
+from workflow.documents import audit_export, workbook
 from workflow.domain.access import Permission
 from workflow.domain.audit_chain import FIELDS, canonical_json
 from workflow.domain.filters import AuditFilter
@@ -55,7 +55,7 @@ def query(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> dict[str, Any]:
-    fence = _fence(who)
+    fence = audit_fence(who)
     entries = audit_log.query(
         who.ctx,
         AuditFilter(
@@ -65,8 +65,8 @@ def query(
             unit=unit,
             actor=actor,
             action=action,
-            since=_bound(since, "since", end=False),
-            until=_bound(until, "until", end=True),
+            since=day_bound(since, "since", end=False),
+            until=day_bound(until, "until", end=True),
             after_seq=after,
             limit=limit,
         ),
@@ -81,7 +81,7 @@ def verify(
         str | None, Query(max_length=100, description="SEQ:HASH from an earlier anchor")
     ] = None,
 ) -> dict[str, Any]:
-    _whole_chain(who)
+    require_whole_chain(who)
     checked = audit_log.parse_anchor(anchor) if anchor else None
     # One pass in this process: a web server's thread does not fork workers.
     return audit_log.verify(who.ctx, checked, workers=1).as_json()
@@ -89,7 +89,7 @@ def verify(
 
 @router.get("/anchor", summary="The chain's head (SEQ:HASH), verified first")
 def anchor(who: Caller) -> dict[str, Any]:
-    _whole_chain(who)
+    require_whole_chain(who)
     result = audit_log.verify(who.ctx, workers=1)
     if not result.ok:
         raise AuditVerificationFailed(f"the audit log is broken: {result.problem}; no anchor")
@@ -105,12 +105,27 @@ def anchor(who: Caller) -> dict[str, Any]:
 
 @router.get(
     "/export",
-    summary="Every readable entry, oldest first: JSON lines exactly as hashed, or CSV to read",
+    summary="Every readable entry, oldest first: JSON lines exactly as hashed, or CSV or XLSX "
+    "to read",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}},
+    responses={
+        200: {
+            "content": {
+                "application/x-ndjson": {},
+                "text/csv": {},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+            }
+        }
+    },
 )
-def export(who: Caller, format: Literal["jsonl", "csv"] = "jsonl") -> StreamingResponse:
-    fence = _fence(who)
+def export(who: Caller, format: Literal["jsonl", "csv", "xlsx"] = "jsonl") -> Response:
+    fence = audit_fence(who)
+    if format == "xlsx":  # a workbook is one zip: built whole, then sent
+        return Response(
+            audit_export.xlsx(as_stored(e) for page in _pages(who, fence) for e in page)[0],
+            media_type=workbook.MEDIA_TYPE,
+            headers={"Content-Disposition": 'attachment; filename="audit.xlsx"'},
+        )
     media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
     return StreamingResponse(
         _exported(who, fence, format),
@@ -130,7 +145,7 @@ def _exported(who: Who, fence: frozenset[str] | None, fmt: str) -> Iterator[str]
         )
         if not page and not first:
             return
-        stored = [_as_stored(entry) for entry in page]
+        stored = [as_stored(entry) for entry in page]
         out = io.StringIO()
         if fmt == "csv":
             audit_export.csv(stored, out)
@@ -145,7 +160,7 @@ def _exported(who: Who, fence: frozenset[str] | None, fmt: str) -> Iterator[str]
         after = page[-1]["seq"]
 
 
-def _as_stored(entry: dict[str, Any]) -> dict[str, Any]:
+def as_stored(entry: dict[str, Any]) -> dict[str, Any]:
     """An entry as the query decodes it, back as stored: `data` its canonical JSON text
     (which decoding and encoding again gives back byte for byte)."""
     row = {name: entry[name] for name in FIELDS}
@@ -153,7 +168,7 @@ def _as_stored(entry: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _fence(who: Who) -> frozenset[str] | None:
+def audit_fence(who: Who) -> frozenset[str] | None:
     """The organisations whose entries the principal may read; None: every entry."""
     who.access.require(Permission.AUDIT_READ)
     if _reads_everything(who):
@@ -166,7 +181,7 @@ def _reads_everything(who: Who) -> bool:
     return loaded <= who.access.readable
 
 
-def _whole_chain(who: Who) -> None:
+def require_whole_chain(who: Who) -> None:
     who.access.require(Permission.AUDIT_READ)
     if Role.ADMIN in who.access.actor.roles or _reads_everything(who):
         return
@@ -176,7 +191,7 @@ def _whole_chain(who: Who) -> None:
     )
 
 
-def _bound(raw: str | None, what: str, *, end: bool) -> dt.datetime | None:
+def day_bound(raw: str | None, what: str, *, end: bool) -> dt.datetime | None:
     """A date means the whole day in Vietnam time: `since` its start, `until` its end."""
     if raw is None:
         return None
@@ -191,3 +206,17 @@ def _bound(raw: str | None, what: str, *, end: bool) -> dt.datetime | None:
     if end and len(text) == 10:  # YYYY-MM-DD: include that whole day
         value += dt.timedelta(days=1)
     return value
+
+
+def _pages(who: Who, fence: frozenset[str] | None) -> Iterator[list[dict[str, Any]]]:
+    """The readable entries a page at a time, as `_exported` reads them."""
+    after = 0
+    while True:
+        page = audit_log.query(
+            who.ctx, AuditFilter(organisations=fence, after_seq=after, limit=EXPORT_BATCH)
+        )
+        if page:
+            yield page
+        if len(page) < EXPORT_BATCH:
+            return
+        after = page[-1]["seq"]

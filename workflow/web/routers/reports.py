@@ -1,6 +1,7 @@
 """Reports: list the stored snapshots, show one (checked against its hash and its audit
 entry), generate one (what `planflow flows aggregate` does, without Prefect), download one
-as JSON, CSV or HTML.
+as JSON, CSV or HTML; the province roll-up (`GET /reports/province`, for whoever reads every
+organisation).
 
 Generating is for the principal's own organisation, requested by the principal, as of
 today by the server's clock; its JSON, CSV and HTML are written under the server's output
@@ -21,6 +22,7 @@ from workflow.clock import today_local
 from workflow.documents import report as document
 from workflow.domain.access import Permission
 from workflow.errors import InvalidInput, NotFound
+from workflow.services import document_formats as formats
 from workflow.services import flow_runs
 from workflow.services import reports as service
 from workflow.web.auth import Caller, Who
@@ -29,11 +31,13 @@ from workflow.web.routers import fence
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 ReportId = Annotated[int, Path(ge=1, le=2**62, description="Report (snapshot) id")]
-Format = Literal["json", "csv", "html"]
+Format = Literal["json", "csv", "html", "pdf", "xlsx"]
 MEDIA: dict[str, str] = {
     "json": "application/json",
     "csv": "text/csv; charset=utf-8",
     "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 RENDER = {"json": document.render_json, "csv": document.render_csv, "html": document.render_html}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -72,6 +76,26 @@ def list_reports(
     return {"reports": [s for s in found if s["organisation"] in readable]}
 
 
+@router.get(
+    "/province",
+    summary="The province roll-up: every organisation's tasks of the period, ranked by "
+    "on-time rate",
+    responses={403: {"description": "The caller does not read every organisation"}},
+)
+def province(
+    who: Caller,
+    period: Annotated[str, Query(min_length=4, max_length=10, description="2024Q2, 2024H1, 2024")],
+    window: Annotated[
+        Literal["reporting", "calendar"],
+        Query(description="reporting: 15th to 14th (Decree 09/2019/NĐ-CP); calendar: quarters"),
+    ] = "reporting",
+) -> dict[str, Any]:
+    """Computed now, as of the server's clock, stored nowhere: for whoever reads every
+    organisation loaded (their organisation's file `oversees: all`)."""
+    who.access.require(Permission.REPORTS_READ)
+    return service.province(who.ctx, period.strip(), window, who.access)
+
+
 @router.post(
     "",
     summary="The organisation's report for a period: the stored snapshot, or a new one",
@@ -104,7 +128,7 @@ def generate(
         **outcome.report,
         "created": outcome.created,
         "files": files,
-        "download": {kind: _download_path(request, snapshot, kind) for kind in RENDER},
+        "download": {kind: _download_path(request, snapshot, kind) for kind in MEDIA},
     }
 
 
@@ -121,10 +145,12 @@ def show(report_id: ReportId, who: Caller) -> dict[str, Any]:
 
 @router.get(
     "/{report_id}/download",
-    summary="A stored report as a file: JSON, CSV or HTML, rendered from its snapshot",
+    summary="A stored report as a file: JSON, CSV, HTML, PDF or XLSX, rendered from its snapshot",
     response_class=Response,
     responses={
-        200: {"content": {"application/json": {}, "text/csv": {}, "text/html": {}}},
+        200: {
+            "content": {m.split(";")[0]: {} for m in MEDIA.values()},
+        },
         409: {"description": "The snapshot or its audit entry was altered"},
     },
 )
@@ -137,8 +163,9 @@ def download(report_id: ReportId, who: Caller, format: Format = "json") -> Respo
         f"{report['organisation']['code']}-{report['period']}-{report['window']['rule']}"
         f"-r{report['revision']}",
     )
+    body = RENDER[format](report) if format in RENDER else formats.report_file(report, format)
     return Response(
-        RENDER[format](report),
+        body,
         media_type=MEDIA[format],
         headers={"Content-Disposition": f'attachment; filename="{name}.{format}"'},
     )
