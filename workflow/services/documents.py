@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -231,8 +231,17 @@ def letter_pdf(ctx: Context, organisation: str, document_id: int) -> bytes | Non
         doc = r.documents.one(document_id, organisation, "letter")
         if doc is None or not doc.path.endswith(".html"):
             return None
-        logged = _logged_hashes(r, [organisation])
-        dated = _letter_dates(r, [organisation])
+        # Only this letter's entries (its dossier's), not the organisation's year of them.
+        dossier = doc.source.split(":")[1] if doc.source.count(":") == 2 else ""
+        entries = r.audit.query(
+            AuditFilter(
+                organisations=frozenset([organisation]),
+                action=ApologyIssued.ACTION,
+                subject=f"task:{dossier}",
+            )
+        )
+    logged = _letter_hashes(entries)
+    dated = _letter_dates_of(entries)
     finding = _finding(doc, None, logged)
     if finding is not None and finding.problem in (ALTERED, NOT_LOGGED):
         raise AuditVerificationFailed(finding.line())
@@ -242,11 +251,33 @@ def letter_pdf(ctx: Context, organisation: str, document_id: int) -> bytes | Non
 def _letter_dates(r: Reader, organisations: Collection[str] | None) -> dict[str, dt.datetime]:
     """When each letter was issued (its `dossier.apology` entry), by its notice key."""
     fence = None if organisations is None else frozenset(organisations)
+    return _letter_dates_of(
+        r.audit.query(AuditFilter(organisations=fence, action=ApologyIssued.ACTION))
+    )
+
+
+def _letter_key(entry: dict[str, Any]) -> str:
+    """A `dossier.apology` entry's letter, as its documents name their source."""
+    return f"apology:{entry['subject'].removeprefix('task:')}:{entry['data'].get('missed_due')}"
+
+
+def _letter_dates_of(entries: Iterable[dict[str, Any]]) -> dict[str, dt.datetime]:
     out: dict[str, dt.datetime] = {}
-    for entry in r.audit.query(AuditFilter(organisations=fence, action=ApologyIssued.ACTION)):
-        key = f"apology:{entry['subject'].removeprefix('task:')}:{entry['data'].get('missed_due')}"
+    for entry in entries:
         at = entry["at"]
-        out[key] = at if isinstance(at, dt.datetime) else dt.datetime.fromisoformat(str(at))
+        out[_letter_key(entry)] = (
+            at if isinstance(at, dt.datetime) else dt.datetime.fromisoformat(str(at))
+        )
+    return out
+
+
+def _letter_hashes(entries: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """What `dossier.apology` entries recorded of their letters' files, by `source|ext`."""
+    out: dict[str, str] = {}
+    for entry in entries:
+        key = _letter_key(entry)
+        out[f"{key}|html"] = str(entry["data"].get("letter_sha256"))
+        out[f"{key}|docx"] = str(entry["data"].get("docx_sha256"))
     return out
 
 
@@ -274,12 +305,9 @@ def _logged_hashes(r: Reader, organisations: Collection[str] | None) -> dict[str
     """What the audit log recorded of each document, by `source|ext`: the letters' and the
     notices' files' SHA-256, a report's snapshot hash (its JSON file's content)."""
     fence = None if organisations is None else frozenset(organisations)
-    out: dict[str, str] = {}
-    for entry in r.audit.query(AuditFilter(organisations=fence, action=ApologyIssued.ACTION)):
-        data = entry["data"]
-        key = f"apology:{entry['subject'].removeprefix('task:')}:{data.get('missed_due')}"
-        out[f"{key}|html"] = str(data.get("letter_sha256"))
-        out[f"{key}|docx"] = str(data.get("docx_sha256"))
+    out = _letter_hashes(
+        r.audit.query(AuditFilter(organisations=fence, action=ApologyIssued.ACTION))
+    )
     for entry in r.audit.query(AuditFilter(organisations=fence, action=InspectionConcluded.ACTION)):
         data = entry["data"]
         out[f"{data.get('notice')}|html"] = str(data.get("html_hash"))
