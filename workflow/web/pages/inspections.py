@@ -89,12 +89,15 @@ async def _form(request: Request) -> dict[str, str]:
         return {}
 
 
-def _message(request: Request, person: Person, status: int, title: str, text: str) -> Response:
-    return message_page(request, person, status, title, text)
+def _denied(request: Request, person: Person) -> Response:
+    """A person whose roles do not read inspections."""
+    return message_page(
+        request, person, 403, "Không có quyền xem", "Vai trò của bạn không xem việc kiểm tra."
+    )
 
 
 def _not_found(request: Request, person: Person) -> Response:
-    return _message(
+    return message_page(
         request,
         person,
         404,
@@ -104,7 +107,7 @@ def _not_found(request: Request, person: Person) -> Response:
 
 
 def _stale_form(request: Request, person: Person) -> Response:
-    return _message(
+    return message_page(
         request,
         person,
         403,
@@ -219,9 +222,7 @@ def overview(request: Request) -> Response:
     try:
         seen = pages.overview(found.ctx, found.who.access, today)
     except PermissionDenied:
-        return _message(
-            request, found, 403, "Không có quyền xem", "Vai trò của bạn không xem việc kiểm tra."
-        )
+        return _denied(request, found)
     # Only whom the draw service accepts is offered the form (it still refuses anyone else).
     can_draw = seen.current is not None and found.has(Role.INSPECTOR)
     return render(
@@ -249,7 +250,7 @@ def draw_preview(request: Request) -> Response:
         seen = pages.preview(found.ctx, found.who.access, period)
     except PlanflowError as exc:
         why_not = _refusal(exc, drawing=True)
-        return _message(request, found, _status(exc), "Không bốc thăm được", why_not)
+        return message_page(request, found, _status(exc), "Không bốc thăm được", why_not)
     if seen.existing is not None:
         return redirect(f"{HOME}/{seen.existing}?done=existing")
     return render(
@@ -320,7 +321,7 @@ def _draw(
         if page is not None and not isinstance(exc, PermissionDenied):
             return _draw_page(request, person, page, error=_refusal(exc))
         why_not = _refusal(exc, drawing=reason is None)
-        return _message(request, person, _status(exc), "Không bốc thăm được", why_not)
+        return message_page(request, person, _status(exc), "Không bốc thăm được", why_not)
     done = "redrawn" if reason else "drawn" if not drawn.existing else "existing"
     if drawn.existing and concluded:
         done = "concluded"
@@ -350,9 +351,7 @@ def _draw_page(
     try:
         seen = pages.draw_page(person.ctx, person.who.access, number)
     except PermissionDenied:
-        return _message(
-            request, person, 403, "Không có quyền xem", "Vai trò của bạn không xem việc kiểm tra."
-        )
+        return _denied(request, person)
     except NotFound:
         return _not_found(request, person)
     writes = Permission.INSPECTIONS_WRITE in person.who.access.permissions
@@ -397,9 +396,7 @@ def _record_page(
     try:
         form = pages.record_form(person.ctx, person.who.access, task_id)
     except PermissionDenied:
-        return _message(
-            request, person, 403, "Không có quyền xem", "Vai trò của bạn không xem việc kiểm tra."
-        )
+        return _denied(request, person)
     except NotFound:
         return _not_found(request, person)
     today = today_local(person.ctx.clock)
@@ -439,7 +436,7 @@ def _submit(request: Request, person: Person, task_id: int, form: dict[str, str]
     except NotFound:
         return _not_found(request, person)
     except PermissionDenied as exc:
-        return _message(request, person, 403, "Không nộp được biên bản", _refusal(exc))
+        return message_page(request, person, 403, "Không nộp được biên bản", _refusal(exc))
     raw, fix_tasks = record_of(form, [item.task for item in shown.checklist])
     version = form.get("version", "")
     try:
@@ -462,7 +459,7 @@ def _submit(request: Request, person: Person, task_id: int, form: dict[str, str]
         )
         return _record_page(request, person, task_id, form, {}, stale)
     except PermissionDenied as exc:
-        return _message(request, person, 403, "Không nộp được biên bản", _refusal(exc))
+        return message_page(request, person, 403, "Không nộp được biên bản", _refusal(exc))
     except PlanflowError as exc:
         why_not = _refusal(exc)
         if isinstance(exc, MoveNotAllowed):
@@ -565,9 +562,7 @@ def notice(request: Request, task_id: str, ext: str) -> Response:
     try:
         name, content = pages.notice_file(found.ctx, found.who.access, number, ext)
     except PermissionDenied:
-        return _message(
-            request, found, 403, "Không có quyền xem", "Vai trò của bạn không xem việc kiểm tra."
-        )
+        return _denied(request, found)
     except NotFound:
         return _not_found(request, found)
     disposition = f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"
